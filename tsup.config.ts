@@ -1,0 +1,20 @@
+import { defineConfig } from "tsup"
+
+// One minified ESM bundle for Lambda (nodejs22.x); `require` is defined for the CJS parts of the AWS SDK.
+export default defineConfig({
+  entry: { index: "src/lambda.ts" },
+  outDir: "dist/lambda",
+  format: ["esm"],
+  outExtension: () => ({ js: ".mjs" }),
+  platform: "node",
+  target: "node20",
+  bundle: true,
+  noExternal: [/.*/],
+  minify: true,
+  sourcemap: false,
+  splitting: false,
+  clean: true,
+  banner: {
+    js: `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);`
+  }
+})
