@@ -1,0 +1,113 @@
+/**
+ * highvolt-server: "was this SHA256 already analyzed?" and "analyze this file". One JWT per
+ * container, obtained at cold start, refreshed before it expires and on 401. The query answers
+ * 200 in both outcomes, with the verdict in the body's `code` (a quirk of the server).
+ */
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { Context, Effect, Layer, Ref, Schema, Stream } from "effect"
+import type { Sha256 } from "./Domain.js"
+import { apiBase, login } from "./internal/auth.js"
+import { decodeJson, execute } from "./internal/http.js"
+import * as Retry from "./Retry.js"
+import { ScannerConfig } from "./ScannerConfig.js"
+import { ServiceError } from "./ServiceError.js"
+import * as TokenCache from "./TokenCache.js"
+
+/** A submission body streamed with its exact length (see `SubmissionBody`). */
+export interface SubmitBody {
+  readonly contentLength: number
+  readonly stream: Stream.Stream<Uint8Array, unknown>
+}
+
+const QueryAnswer = Schema.Struct({ code: Schema.Literal(200, 404) })
+
+/** A generous ceiling for one submit attempt: 30 s plus 1 s per 4 MiB of body. */
+export const submitTimeoutMillis = (contentLength: number): number => 30_000 + Math.ceil(contentLength / (4 * 1024 * 1024)) * 1000
+
+export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
+  /** True when highvolt-server has already analyzed content with this SHA256. */
+  readonly isKnown: (sha256: Sha256) => Effect.Effect<boolean, ServiceError>
+  /** Submits one file for analysis; 503 (queue full) and other transient failures are retried. */
+  readonly submit: (body: SubmitBody) => Effect.Effect<void, ServiceError>
+}>() {
+  /** Logs in at once, so a wrong PAT or URL fails the cold start rather than the first event. */
+  static readonly layer = Layer.effect(
+    Highvolt,
+    Effect.gen(function*() {
+      const config = yield* ScannerConfig
+      const client = yield* HttpClient.HttpClient
+      const base = apiBase(config.highvolt.url, "/api/v1/highvolt")
+      const tokens = yield* TokenCache.make(
+        login(client, "highvolt", base, config.highvolt.pat),
+        (e) => e instanceof ServiceError && e.unauthorized
+      )
+      yield* tokens.current
+
+      const queryContext = { service: "highvolt", operation: "query", timeout: "15 seconds" } as const
+      const isKnown = (sha256: Sha256) =>
+        tokens.authorized((jwt) =>
+          execute(
+            client,
+            HttpClientRequest.post(`${base}/query`).pipe(
+              HttpClientRequest.bearerToken(jwt),
+              HttpClientRequest.bodyUnsafeJson({ sha256 })
+            ),
+            queryContext
+          ).pipe(Effect.flatMap(decodeJson(QueryAnswer, queryContext)))
+        ).pipe(
+          Effect.retry(Retry.transientRetry<ServiceError>()),
+          Effect.map((answer) => answer.code === 200),
+          Effect.withSpan("Highvolt.isKnown")
+        )
+
+      const submit = (body: SubmitBody) =>
+        tokens.authorized((jwt) =>
+          execute(
+            client,
+            HttpClientRequest.post(`${base}/submit`).pipe(
+              HttpClientRequest.bearerToken(jwt),
+              HttpClientRequest.bodyStream(body.stream, {
+                contentType: "application/json",
+                contentLength: body.contentLength
+              })
+            ),
+            { service: "highvolt", operation: "submit", timeout: submitTimeoutMillis(body.contentLength) }
+          )
+        ).pipe(
+          Effect.retry(Retry.transientRetry<ServiceError>()),
+          Effect.asVoid,
+          Effect.withSpan("Highvolt.submit")
+        )
+
+      return { isKnown, submit }
+    })
+  )
+
+  /**
+   * An in-memory highvolt-server: hashes in `known` answer "found"; each submitted body is
+   * collected as text into `submitted` (and its SHA256 becomes known, as on the real server).
+   */
+  static readonly test = (state: HighvoltTestState): Layer.Layer<Highvolt> =>
+    Layer.succeed(Highvolt, {
+      isKnown: (sha256) => Effect.map(Ref.get(state.known), (known) => known.has(sha256)),
+      submit: (body) =>
+        body.stream.pipe(
+          Stream.decodeText(),
+          Stream.mkString,
+          Effect.orDie,
+          Effect.flatMap((text) =>
+            Ref.update(state.submitted, (all) => [...all, text]).pipe(
+              Effect.zipRight(Ref.update(state.known, (known) => new Set([...known, String(JSON.parse(text).sha256)])))
+            )
+          )
+        )
+    })
+}
+
+export interface HighvoltTestState {
+  readonly known: Ref.Ref<ReadonlySet<string>>
+  readonly submitted: Ref.Ref<ReadonlyArray<string>>
+}
+
+export const makeTestState = (known: Iterable<string> = []): Effect.Effect<HighvoltTestState> =>
+  Effect.all({ known: Ref.make<ReadonlySet<string>>(new Set(known)), submitted: Ref.make<ReadonlyArray<string>>([]) })

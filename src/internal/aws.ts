@@ -1,0 +1,53 @@
+/**
+ * What an AWS SDK failure means for us. SDK errors carry the service's error code in `name`
+ * and the HTTP status in `$metadata`; network failures carry neither.
+ */
+export interface AwsFailure {
+  /** The service's error code (`NoSuchKey`, `AccessDenied`, …) or the Node error code. */
+  readonly code: string
+  readonly status: number | undefined
+  readonly message: string
+  /** Throttling, 5xx and network trouble: another attempt may succeed. */
+  readonly transient: boolean
+}
+
+const throttlingCodes = new Set([
+  "Throttling",
+  "ThrottlingException",
+  "ThrottledException",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "SlowDown",
+  "PriorRequestNotComplete",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "InternalError",
+  "InternalFailure",
+  "InternalServiceError",
+  "ServiceUnavailable",
+  "IDPCommunicationError"
+])
+
+const networkCodes = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "TimeoutError"])
+
+export const classify = (error: unknown): AwsFailure => {
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    name?: unknown
+    code?: unknown
+    message?: unknown
+    $metadata?: { httpStatusCode?: unknown }
+    $retryable?: unknown
+  }
+  const status = typeof e.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined
+  const code = typeof e.code === "string" && networkCodes.has(e.code)
+    ? e.code
+    : typeof e.name === "string"
+    ? e.name
+    : "UnknownError"
+  const message = typeof e.message === "string" ? e.message : String(error)
+  const transient = throttlingCodes.has(code) || networkCodes.has(code) || e.$retryable !== undefined ||
+    (status !== undefined && (status === 429 || status >= 500))
+  return { code, status, message: message.slice(0, 300), transient }
+}
