@@ -1,0 +1,180 @@
+/**
+ * Reading S3 objects in any account and region: one S3 client per (account, region), created
+ * on first use and kept for the container's life, with the account's credentials. The body is
+ * handed over as a Stream; what is not read is never downloaded (the connection is dropped).
+ */
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3"
+import { NodeStream } from "@effect/platform-node"
+import { Config, Context, Effect, Layer, Option, Runtime, Schema, type Scope, type Stream } from "effect"
+import type { Readable } from "node:stream"
+import { Credentials, type CredentialsError } from "./Credentials.js"
+import type { AccountId, BucketName, ObjectKey, Region } from "./Domain.js"
+import { classify } from "./internal/aws.js"
+import * as Retry from "./Retry.js"
+
+export interface ObjectLocation {
+  readonly account: AccountId
+  readonly region: Region
+  readonly bucket: BucketName
+  readonly key: ObjectKey
+  readonly versionId: Option.Option<string>
+}
+
+/** The reasons a read fails; `not-found`, `archived` and `sse-c` end the event as skipped, the rest as failed. */
+export const ObjectErrorReason = Schema.Literal("not-found", "archived", "sse-c", "access-denied", "unavailable", "failed")
+
+/** Raised when an object cannot be read, with where it is and what S3 said. */
+export class ObjectError extends Schema.TaggedError<ObjectError>()("ObjectError", {
+  account: Schema.String,
+  region: Schema.String,
+  bucket: Schema.String,
+  key: Schema.String,
+  versionId: Schema.optional(Schema.String),
+  reason: ObjectErrorReason,
+  detail: Schema.String
+}) {
+  override get message() {
+    const version = this.versionId === undefined ? "" : ` (version ${this.versionId})`
+    return `s3://${this.bucket}/${this.key}${version} in ${this.account}/${this.region}: ${this.detail}`
+  }
+  get transient() {
+    return this.reason === "unavailable"
+  }
+}
+
+export interface OpenedObject {
+  /** The key under which the object was found (the primary or the alternate reading). */
+  readonly key: string
+  readonly versionId: Option.Option<string>
+  readonly contentLength: number
+  readonly etag: Option.Option<string>
+  /** The object's bytes; pulling it downloads, dropping it (scope close) closes the connection. */
+  readonly body: Stream.Stream<Uint8Array, ObjectError>
+}
+
+/** S3's error codes, as outcomes. SSE-C objects answer 400 InvalidRequest and name the encryption. */
+const reasonOf = (code: string, status: number | undefined, message: string, transient: boolean): typeof ObjectErrorReason.Type => {
+  if (code === "NoSuchKey" || code === "NoSuchVersion" || (code === "NotFound" && status === 404)) return "not-found"
+  if (code === "InvalidObjectState") return "archived"
+  if (code === "InvalidRequest" && /server side encryption|customer/i.test(message)) return "sse-c"
+  if (code === "AccessDenied" || status === 403) return "access-denied"
+  return transient ? "unavailable" : "failed"
+}
+
+/** Opens the key's primary reading and, when S3 has no such key, its alternate reading once. */
+export const withAlternateKey = <R>(
+  location: ObjectLocation,
+  openKey: (key: string) => Effect.Effect<OpenedObject, ObjectError, R>
+): Effect.Effect<OpenedObject, ObjectError, R> =>
+  openKey(location.key.primary).pipe(
+    Effect.catchIf(
+      (error) => error.reason === "not-found" && Option.isSome(location.key.alternate),
+      (notFound) =>
+        openKey(Option.getOrThrow(location.key.alternate)).pipe(
+          Effect.catchIf((error) => error.reason === "not-found", () => Effect.fail(notFound))
+        )
+    )
+  )
+
+export class Objects extends Context.Tag("highvolt/Objects")<Objects, {
+  /**
+   * Opens the object: tries the key's primary reading and, if S3 has no such key, the
+   * alternate one. Transient failures are retried; the body stream must be read within the scope.
+   */
+  readonly open: (location: ObjectLocation) => Effect.Effect<OpenedObject, ObjectError | CredentialsError, Scope.Scope>
+}>() {
+  static readonly layer = Layer.scoped(
+    Objects,
+    Effect.gen(function*() {
+      const credentials = yield* Credentials
+      // Emulators and S3-compatible endpoints need path-style addressing; AWS itself does not.
+      const endpointOverride = yield* Config.option(Config.string("AWS_ENDPOINT_URL_S3")).pipe(
+        Effect.zipWith(Config.option(Config.string("AWS_ENDPOINT_URL")), (s3, all) => Option.orElse(s3, () => all)),
+        Effect.orDie
+      )
+      const runtime = yield* Effect.runtime<never>()
+      const clients = new Map<string, S3Client>()
+      yield* Effect.addFinalizer(() => Effect.sync(() => clients.forEach((client) => client.destroy())))
+
+      const clientFor = (account: AccountId, region: Region) => {
+        const id = `${account}/${region}`
+        const existing = clients.get(id)
+        if (existing !== undefined) return existing
+        const client = new S3Client({
+          region,
+          maxAttempts: 1,
+          forcePathStyle: Option.isSome(endpointOverride),
+          requestChecksumCalculation: "WHEN_REQUIRED",
+          responseChecksumValidation: "WHEN_REQUIRED",
+          // The SDK asks again before expiry; the answer comes from the per-account cache.
+          ...(account === credentials.ownAccount ? {} : {
+            credentials: () =>
+              Runtime.runPromise(runtime)(credentials.forAccount(account)).then((access) => {
+                if (access._tag === "AssumedRole") return access.credentials
+                throw new Error(`no assumed role for own account ${account}`)
+              })
+          })
+        })
+        clients.set(id, client)
+        return client
+      }
+
+      const get = (location: ObjectLocation, key: string) => {
+        const versionId = Option.getOrUndefined(location.versionId)
+        const fail = (reason: typeof ObjectErrorReason.Type, detail: string) =>
+          new ObjectError({
+            account: location.account,
+            region: location.region,
+            bucket: location.bucket,
+            key,
+            ...(versionId === undefined ? {} : { versionId }),
+            reason,
+            detail
+          })
+        return Effect.acquireRelease(
+          Effect.tryPromise({
+            try: (signal) =>
+              clientFor(location.account, location.region).send(
+                new GetObjectCommand({ Bucket: location.bucket, Key: key, VersionId: versionId }),
+                { abortSignal: signal }
+              ),
+            catch: (error) => {
+              const f = classify(error)
+              return fail(reasonOf(f.code, f.status, f.message, f.transient), `${f.code}: ${f.message}`)
+            }
+          }),
+          (answer) => Effect.sync(() => (answer.Body as Readable | undefined)?.destroy())
+        ).pipe(
+          Effect.flatMap((answer): Effect.Effect<OpenedObject, ObjectError> => {
+            const body = answer.Body as Readable | undefined
+            if (body === undefined || answer.ContentLength === undefined) {
+              return Effect.fail(fail("failed", "S3 answered without a body or Content-Length"))
+            }
+            return Effect.succeed({
+              key,
+              versionId: Option.fromNullable(answer.VersionId).pipe(Option.orElse(() => location.versionId)),
+              contentLength: answer.ContentLength,
+              etag: Option.fromNullable(answer.ETag),
+              body: NodeStream.fromReadable(() => body, (error) => {
+                const f = classify(error)
+                // A connection lost mid-body is worth another read; the digests would be of a truncated file.
+                return fail("unavailable", `reading the body failed: ${f.code}: ${f.message}`)
+              })
+            })
+          })
+        )
+      }
+
+      const openKey = (location: ObjectLocation, key: string) =>
+        get(location, key).pipe(Effect.retry(Retry.transientRetry<ObjectError>()))
+
+      return {
+        open: (location) =>
+          credentials.forAccount(location.account).pipe(
+            Effect.zipRight(withAlternateKey(location, (key) => openKey(location, key))),
+            Effect.withSpan("Objects.open", { attributes: { account: location.account, bucket: location.bucket } })
+          )
+      }
+    })
+  )
+}
