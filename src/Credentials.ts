@@ -4,7 +4,13 @@
  * with `CROSS_ACCOUNT_EXTERNAL_ID` when set). Assumed credentials are cached per account until
  * five minutes before they expire, and concurrent events of one account share one AssumeRole.
  */
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts"
+import {
+  AssumeRoleCommand,
+  type AssumeRoleCommandOutput,
+  GetCallerIdentityCommand,
+  type GetCallerIdentityCommandOutput,
+  STSClient
+} from "@aws-sdk/client-sts"
 import type { AwsCredentialIdentity } from "@aws-sdk/types"
 import { Cache, Clock, Context, Duration, Effect, Exit, Layer, Option, Redacted, Schema } from "effect"
 import { AccountId } from "./Domain.js"
@@ -45,98 +51,111 @@ export class IdentityError extends Schema.TaggedError<IdentityError>()("Identity
 /** Renew assumed credentials this long before they expire. */
 export const renewBefore = Duration.minutes(5)
 
+/** The part of an STS client we use; tests pass a fake one. */
+export interface StsApi {
+  readonly send: (
+    command: GetCallerIdentityCommand | AssumeRoleCommand,
+    options: { readonly abortSignal: AbortSignal }
+  ) => Promise<GetCallerIdentityCommandOutput & AssumeRoleCommandOutput>
+}
+
+/** Learns our own account (cold start) and serves per-account access from a cache. */
+export const make = (sts: StsApi) =>
+  Effect.gen(function*() {
+    const env = yield* Environment
+    const identity = yield* Effect.tryPromise({
+      try: (signal) => sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal }),
+      catch: (error) => {
+        const failure = classify(error)
+        return new IdentityError({ detail: `${failure.code}: ${failure.message}`, transient: failure.transient })
+      }
+    }).pipe(Effect.retry(Retry.transientRetry<IdentityError>()))
+    const ownAccount = yield* Schema.decodeUnknown(AccountId)(identity.Account).pipe(
+      Effect.mapError(() => new IdentityError({ detail: "GetCallerIdentity returned no valid account id", transient: false }))
+    )
+    // The partition (aws, aws-cn, aws-us-gov) of role ARNs is ours: roles are assumed within it.
+    const partition = identity.Arn?.split(":")[1] ?? "aws"
+    const roleArnOf = (account: AccountId) => `arn:${partition}:iam::${account}:role/${env.crossAccountRole}`
+
+    const assume = (account: AccountId) => {
+      const roleArn = roleArnOf(account)
+      return Effect.tryPromise({
+        try: (signal) =>
+          sts.send(
+            new AssumeRoleCommand({
+              RoleArn: roleArn,
+              RoleSessionName: "highvolt-aws-s3-lambda",
+              ...Option.match(env.crossAccountExternalId, {
+                onNone: () => ({}),
+                onSome: (id) => ({ ExternalId: Redacted.value(id) })
+              })
+            }),
+            { abortSignal: signal }
+          ),
+        catch: (error) => {
+          const failure = classify(error)
+          const reason = failure.code === "AccessDenied" || failure.status === 403
+            ? "access-denied"
+            : failure.transient
+            ? "unavailable"
+            : "failed"
+          return new CredentialsError({ account, roleArn, reason, detail: `${failure.code}: ${failure.message}` })
+        }
+      }).pipe(
+        Effect.retry(Retry.transientRetry<CredentialsError>()),
+        Effect.flatMap((answer) => {
+          const c = answer.Credentials
+          return c?.AccessKeyId && c.SecretAccessKey && c.SessionToken && c.Expiration
+            ? Effect.map(Clock.currentTimeMillis, (now) => ({
+              access: {
+                _tag: "AssumedRole",
+                roleArn,
+                credentials: {
+                  accessKeyId: c.AccessKeyId!,
+                  secretAccessKey: c.SecretAccessKey!,
+                  sessionToken: c.SessionToken!,
+                  expiration: c.Expiration!
+                }
+              } satisfies AccountAccess as AccountAccess,
+              keepFor: Duration.millis(Math.max(0, c.Expiration!.getTime() - now - Duration.toMillis(renewBefore)))
+            }))
+            : Effect.fail(new CredentialsError({ account, roleArn, reason: "failed", detail: "STS returned incomplete credentials" }))
+        }),
+        Effect.withSpan("Credentials.assumeRole", { attributes: { account } })
+      )
+    }
+
+    const cache = yield* Cache.makeWith({
+      capacity: 10_000,
+      lookup: assume,
+      timeToLive: Exit.match({ onFailure: () => Duration.zero, onSuccess: (entry) => entry.keepFor })
+    })
+
+    return {
+      ownAccount,
+      forAccount: (account: AccountId) =>
+        account === ownAccount
+          ? Effect.succeed<AccountAccess>({ _tag: "ExecutionRole" })
+          : Effect.map(cache.get(account), (entry) => entry.access)
+    }
+
+  })
+
 export class Credentials extends Context.Tag("highvolt/Credentials")<Credentials, {
   readonly ownAccount: AccountId
   /** How to read buckets of `account`; STS failures are typed, transient ones retried first. */
   readonly forAccount: (account: AccountId) => Effect.Effect<AccountAccess, CredentialsError>
 }>() {
+  /** With the real STS client, destroyed with the layer. */
   static readonly layer = Layer.scoped(
     Credentials,
-    Effect.gen(function*() {
-      const env = yield* Environment
-      const sts = yield* Effect.acquireRelease(
-        Effect.sync(() => new STSClient({ maxAttempts: 1 })),
-        (client) => Effect.sync(() => client.destroy())
-      )
-      const identity = yield* Effect.tryPromise({
-        try: (signal) => sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal }),
-        catch: (error) => {
-          const failure = classify(error)
-          return new IdentityError({ detail: `${failure.code}: ${failure.message}`, transient: failure.transient })
-        }
-      }).pipe(Effect.retry(Retry.transientRetry<IdentityError>()))
-      const ownAccount = yield* Schema.decodeUnknown(AccountId)(identity.Account).pipe(
-        Effect.mapError(() => new IdentityError({ detail: "GetCallerIdentity returned no valid account id", transient: false }))
-      )
-      // The partition (aws, aws-cn, aws-us-gov) of role ARNs is ours: roles are assumed within it.
-      const partition = identity.Arn?.split(":")[1] ?? "aws"
-      const roleArnOf = (account: AccountId) => `arn:${partition}:iam::${account}:role/${env.crossAccountRole}`
-
-      const assume = (account: AccountId) => {
-        const roleArn = roleArnOf(account)
-        return Effect.tryPromise({
-          try: (signal) =>
-            sts.send(
-              new AssumeRoleCommand({
-                RoleArn: roleArn,
-                RoleSessionName: "highvolt-aws-s3-lambda",
-                ...Option.match(env.crossAccountExternalId, {
-                  onNone: () => ({}),
-                  onSome: (id) => ({ ExternalId: Redacted.value(id) })
-                })
-              }),
-              { abortSignal: signal }
-            ),
-          catch: (error) => {
-            const failure = classify(error)
-            const reason = failure.code === "AccessDenied" || failure.status === 403
-              ? "access-denied"
-              : failure.transient
-              ? "unavailable"
-              : "failed"
-            return new CredentialsError({ account, roleArn, reason, detail: `${failure.code}: ${failure.message}` })
-          }
-        }).pipe(
-          Effect.retry(Retry.transientRetry<CredentialsError>()),
-          Effect.flatMap((answer) => {
-            const c = answer.Credentials
-            return c?.AccessKeyId && c.SecretAccessKey && c.SessionToken && c.Expiration
-              ? Effect.map(Clock.currentTimeMillis, (now) => ({
-                access: {
-                  _tag: "AssumedRole",
-                  roleArn,
-                  credentials: {
-                    accessKeyId: c.AccessKeyId!,
-                    secretAccessKey: c.SecretAccessKey!,
-                    sessionToken: c.SessionToken!,
-                    expiration: c.Expiration!
-                  }
-                } satisfies AccountAccess as AccountAccess,
-                keepFor: Duration.millis(Math.max(0, c.Expiration!.getTime() - now - Duration.toMillis(renewBefore)))
-              }))
-              : Effect.fail(new CredentialsError({ account, roleArn, reason: "failed", detail: "STS returned incomplete credentials" }))
-          }),
-          Effect.withSpan("Credentials.assumeRole", { attributes: { account } })
-        )
-      }
-
-      const cache = yield* Cache.makeWith({
-        capacity: 10_000,
-        lookup: assume,
-        timeToLive: Exit.match({ onFailure: () => Duration.zero, onSuccess: (entry) => entry.keepFor })
-      })
-
-      return {
-        ownAccount,
-        forAccount: (account: AccountId) =>
-          account === ownAccount
-            ? Effect.succeed<AccountAccess>({ _tag: "ExecutionRole" })
-            : Effect.map(cache.get(account), (entry) => entry.access)
-      }
-    })
+    Effect.acquireRelease(
+      Effect.sync(() => new STSClient({ maxAttempts: 1 })),
+      (client) => Effect.sync(() => client.destroy())
+    ).pipe(Effect.flatMap(make))
   )
 
-  /** Own account uses the execution role; others get fixed fake credentials, or the error `deny` returns. */
+  /** Own account uses the execution role; others get fixed fake credentials, or the error `deny` returns. */  /** Own account uses the execution role; others get fixed fake credentials, or the error `deny` returns. */
   static readonly test = (
     ownAccount: AccountId,
     deny: (account: AccountId) => Option.Option<CredentialsError> = () => Option.none()

@@ -41,3 +41,8 @@ export const within = (budgetMs: number) =>
       Effect.timeoutFail({ duration: Duration.millis(Math.max(0, budgetMs)), onTimeout: () => new DeadlineExceeded({ budgetMs }) }),
       Effect.locally(currentDeadline, Option.some(now + budgetMs))
     ))
+
+/** Like `within`, with the deadline given as epoch milliseconds. */
+export const until = (deadline: number) =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DeadlineExceeded, R> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => within(deadline - now)(self))

@@ -3,7 +3,7 @@
  * on first use and kept for the container's life, with the account's credentials. The body is
  * handed over as a Stream; what is not read is never downloaded (the connection is dropped).
  */
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3"
+import { GetObjectCommand, type GetObjectCommandOutput, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3"
 import { NodeStream } from "@effect/platform-node"
 import { Config, Context, Effect, Layer, Option, Runtime, Schema, type Scope, type Stream } from "effect"
 import type { Readable } from "node:stream"
@@ -76,6 +76,106 @@ export const withAlternateKey = <R>(
     )
   )
 
+/** The part of an S3 client we use; tests pass fakes. */
+export interface S3Api {
+  readonly send: (command: GetObjectCommand, options: { readonly abortSignal: AbortSignal }) => Promise<GetObjectCommandOutput>
+  readonly destroy: () => void
+}
+
+/** The service, creating its per-(account, region) clients with `newClient`; all are destroyed with the scope. */
+export const make = (newClient: (config: S3ClientConfig) => S3Api) =>
+  Effect.gen(function*() {
+    const credentials = yield* Credentials
+    // Emulators and S3-compatible endpoints need path-style addressing; AWS itself does not.
+    const endpointOverride = yield* Config.option(Config.string("AWS_ENDPOINT_URL_S3")).pipe(
+      Effect.zipWith(Config.option(Config.string("AWS_ENDPOINT_URL")), (s3, all) => Option.orElse(s3, () => all)),
+      Effect.orDie
+    )
+    const runtime = yield* Effect.runtime<never>()
+    const clients = new Map<string, S3Api>()
+    yield* Effect.addFinalizer(() => Effect.sync(() => clients.forEach((client) => client.destroy())))
+
+    const clientFor = (account: AccountId, region: Region) => {
+      const id = `${account}/${region}`
+      const existing = clients.get(id)
+      if (existing !== undefined) return existing
+      const client = newClient({
+        region,
+        maxAttempts: 1,
+        forcePathStyle: Option.isSome(endpointOverride),
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+        // The SDK asks again before expiry; the answer comes from the per-account cache.
+        ...(account === credentials.ownAccount ? {} : {
+          credentials: () =>
+            Runtime.runPromise(runtime)(credentials.forAccount(account)).then((access) => {
+              if (access._tag === "AssumedRole") return access.credentials
+              throw new Error(`no assumed role for own account ${account}`)
+            })
+        })
+      })
+      clients.set(id, client)
+      return client
+    }
+
+    const get = (location: ObjectLocation, key: string) => {
+      const versionId = Option.getOrUndefined(location.versionId)
+      const fail = (reason: typeof ObjectErrorReason.Type, detail: string) =>
+        new ObjectError({
+          account: location.account,
+          region: location.region,
+          bucket: location.bucket,
+          key,
+          ...(versionId === undefined ? {} : { versionId }),
+          reason,
+          detail
+        })
+      return Effect.acquireRelease(
+        Effect.tryPromise({
+          try: (signal) =>
+            clientFor(location.account, location.region).send(
+              new GetObjectCommand({ Bucket: location.bucket, Key: key, VersionId: versionId }),
+              { abortSignal: signal }
+            ),
+          catch: (error) => {
+            const f = classify(error)
+            return fail(reasonOf(f.code, f.status, f.message, f.transient), `${f.code}: ${f.message}`)
+          }
+        }),
+        (answer) => Effect.sync(() => (answer.Body as Readable | undefined)?.destroy())
+      ).pipe(
+        Effect.flatMap((answer): Effect.Effect<OpenedObject, ObjectError> => {
+          const body = answer.Body as Readable | undefined
+          if (body === undefined || answer.ContentLength === undefined) {
+            return Effect.fail(fail("failed", "S3 answered without a body or Content-Length"))
+          }
+          return Effect.succeed({
+            key,
+            versionId: Option.fromNullable(answer.VersionId).pipe(Option.orElse(() => location.versionId)),
+            contentLength: answer.ContentLength,
+            etag: Option.fromNullable(answer.ETag),
+            body: NodeStream.fromReadable(() => body, (error) => {
+              const f = classify(error)
+              // A connection lost mid-body is worth another read; the digests would be of a truncated file.
+              return fail("unavailable", `reading the body failed: ${f.code}: ${f.message}`)
+            })
+          })
+        })
+      )
+    }
+
+    const openKey = (location: ObjectLocation, key: string) =>
+      get(location, key).pipe(Effect.retry(Retry.transientRetry<ObjectError>()))
+
+    return {
+      open: (location: ObjectLocation) =>
+        credentials.forAccount(location.account).pipe(
+          Effect.zipRight(withAlternateKey(location, (key) => openKey(location, key))),
+          Effect.withSpan("Objects.open", { attributes: { account: location.account, bucket: location.bucket } })
+        )
+    }
+  })
+
 export class Objects extends Context.Tag("highvolt/Objects")<Objects, {
   /**
    * Opens the object: tries the key's primary reading and, if S3 has no such key, the
@@ -83,98 +183,6 @@ export class Objects extends Context.Tag("highvolt/Objects")<Objects, {
    */
   readonly open: (location: ObjectLocation) => Effect.Effect<OpenedObject, ObjectError | CredentialsError, Scope.Scope>
 }>() {
-  static readonly layer = Layer.scoped(
-    Objects,
-    Effect.gen(function*() {
-      const credentials = yield* Credentials
-      // Emulators and S3-compatible endpoints need path-style addressing; AWS itself does not.
-      const endpointOverride = yield* Config.option(Config.string("AWS_ENDPOINT_URL_S3")).pipe(
-        Effect.zipWith(Config.option(Config.string("AWS_ENDPOINT_URL")), (s3, all) => Option.orElse(s3, () => all)),
-        Effect.orDie
-      )
-      const runtime = yield* Effect.runtime<never>()
-      const clients = new Map<string, S3Client>()
-      yield* Effect.addFinalizer(() => Effect.sync(() => clients.forEach((client) => client.destroy())))
-
-      const clientFor = (account: AccountId, region: Region) => {
-        const id = `${account}/${region}`
-        const existing = clients.get(id)
-        if (existing !== undefined) return existing
-        const client = new S3Client({
-          region,
-          maxAttempts: 1,
-          forcePathStyle: Option.isSome(endpointOverride),
-          requestChecksumCalculation: "WHEN_REQUIRED",
-          responseChecksumValidation: "WHEN_REQUIRED",
-          // The SDK asks again before expiry; the answer comes from the per-account cache.
-          ...(account === credentials.ownAccount ? {} : {
-            credentials: () =>
-              Runtime.runPromise(runtime)(credentials.forAccount(account)).then((access) => {
-                if (access._tag === "AssumedRole") return access.credentials
-                throw new Error(`no assumed role for own account ${account}`)
-              })
-          })
-        })
-        clients.set(id, client)
-        return client
-      }
-
-      const get = (location: ObjectLocation, key: string) => {
-        const versionId = Option.getOrUndefined(location.versionId)
-        const fail = (reason: typeof ObjectErrorReason.Type, detail: string) =>
-          new ObjectError({
-            account: location.account,
-            region: location.region,
-            bucket: location.bucket,
-            key,
-            ...(versionId === undefined ? {} : { versionId }),
-            reason,
-            detail
-          })
-        return Effect.acquireRelease(
-          Effect.tryPromise({
-            try: (signal) =>
-              clientFor(location.account, location.region).send(
-                new GetObjectCommand({ Bucket: location.bucket, Key: key, VersionId: versionId }),
-                { abortSignal: signal }
-              ),
-            catch: (error) => {
-              const f = classify(error)
-              return fail(reasonOf(f.code, f.status, f.message, f.transient), `${f.code}: ${f.message}`)
-            }
-          }),
-          (answer) => Effect.sync(() => (answer.Body as Readable | undefined)?.destroy())
-        ).pipe(
-          Effect.flatMap((answer): Effect.Effect<OpenedObject, ObjectError> => {
-            const body = answer.Body as Readable | undefined
-            if (body === undefined || answer.ContentLength === undefined) {
-              return Effect.fail(fail("failed", "S3 answered without a body or Content-Length"))
-            }
-            return Effect.succeed({
-              key,
-              versionId: Option.fromNullable(answer.VersionId).pipe(Option.orElse(() => location.versionId)),
-              contentLength: answer.ContentLength,
-              etag: Option.fromNullable(answer.ETag),
-              body: NodeStream.fromReadable(() => body, (error) => {
-                const f = classify(error)
-                // A connection lost mid-body is worth another read; the digests would be of a truncated file.
-                return fail("unavailable", `reading the body failed: ${f.code}: ${f.message}`)
-              })
-            })
-          })
-        )
-      }
-
-      const openKey = (location: ObjectLocation, key: string) =>
-        get(location, key).pipe(Effect.retry(Retry.transientRetry<ObjectError>()))
-
-      return {
-        open: (location) =>
-          credentials.forAccount(location.account).pipe(
-            Effect.zipRight(withAlternateKey(location, (key) => openKey(location, key))),
-            Effect.withSpan("Objects.open", { attributes: { account: location.account, bucket: location.bucket } })
-          )
-      }
-    })
-  )
+  /** With real S3 clients. */
+  static readonly layer = Layer.scoped(Objects, make((config) => new S3Client(config)))
 }

@@ -1,0 +1,26 @@
+/**
+ * The application, composed once per container: every service the per-event program needs,
+ * built from the environment. Building it is the cold start: environment, PAT, JSONAir config,
+ * highvolt login and our own account — JSONAir/highvolt and STS side by side.
+ */
+import { NodeFileSystem } from "@effect/platform-node"
+import { Layer } from "effect"
+import { Credentials } from "./Credentials.js"
+import { DataOrigin } from "./DataOrigin.js"
+import { Environment } from "./Environment.js"
+import { Highvolt } from "./Highvolt.js"
+import { HttpClientLive } from "./HttpClientLive.js"
+import { JsonAir, ScannerConfigLive } from "./JsonAir.js"
+import { Objects } from "./Objects.js"
+import { Secrets } from "./Secrets.js"
+
+const configAndHighvolt = Layer.provideMerge(
+  Highvolt.layer,
+  ScannerConfigLive.pipe(Layer.provide(JsonAir.layer), Layer.provide(Secrets.layer))
+).pipe(Layer.provide(HttpClientLive))
+
+const aws = Layer.provideMerge(Objects.layer, Credentials.layer)
+
+export const AppLayer = Layer.mergeAll(configAndHighvolt, aws, DataOrigin.layer, NodeFileSystem.layer).pipe(
+  Layer.provide(Environment.layer)
+)
