@@ -1,0 +1,93 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Redacted, Ref, Schema, Stream, TestClock } from "effect"
+import type { Sha256 } from "../src/Domain.js"
+import { Highvolt } from "../src/Highvolt.js"
+import * as Mime from "../src/Mime.js"
+import { ScannerConfig } from "../src/ScannerConfig.js"
+import { fakeHttp, fakeJwt, type Responder } from "./helpers/fakeHttp.js"
+
+const sha256 = "a".repeat(64) as Sha256
+const config = ScannerConfig.of({
+  core: { mime_types: Schema.decodeSync(Mime.AllowListFromEntries)(["application/pdf"]), max_file_size: 1000 },
+  highvolt: { url: "https://highvolt.test:8443/", pat: Redacted.make("hv_pat_secret_0002") }
+})
+const token = (n = 1) => ({ status: 200, body: { access_token: fakeJwt(4_000_000_000, `jwt-${n}`), expires_in: 3600 } })
+
+const withHighvolt = <A, E>(respond: Responder, use: (h: Highvolt["Type"]) => Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    const http = yield* fakeHttp(respond)
+    const layer = Highvolt.layer.pipe(Layer.provide(Layer.mergeAll(http.layer, Layer.succeed(ScannerConfig, config))))
+    const fiber = yield* Effect.fork(Effect.either(Effect.flatMap(Highvolt, use).pipe(Effect.provide(layer))))
+    yield* TestClock.adjust("10 minutes")
+    return { result: yield* Fiber.join(fiber), requests: yield* Ref.get(http.requests) }
+  })
+
+const route = (rest: (path: string, index: number) => ReturnType<Responder>): Responder => (r, i) =>
+  r.path.endsWith("/auth/token") ? token(i + 1) : rest(r.path, i)
+
+describe("Highvolt", () => {
+  it.effect("logs in at construction, then queries by SHA256 (code 200 in the body means found)", () =>
+    Effect.gen(function*() {
+      const { result, requests } = yield* withHighvolt(route(() => ({ status: 200, body: { status: "found", code: 200 } })), (h) => h.isKnown(sha256))
+      expect(result._tag === "Right" && result.right).toBe(true)
+      expect(requests.map((r) => r.path)).toEqual(["/api/v1/highvolt/auth/token", "/api/v1/highvolt/query"])
+      expect(JSON.parse(requests[0]!.body)).toEqual({ token: "hv_pat_secret_0002" })
+      expect(JSON.parse(requests[1]!.body)).toEqual({ sha256 })
+    }))
+
+  it.effect("200 with code 404 in the body means not analyzed yet", () =>
+    Effect.gen(function*() {
+      const { result } = yield* withHighvolt(route(() => ({ status: 200, body: { status: "not found", code: 404 } })), (h) => h.isKnown(sha256))
+      expect(result._tag === "Right" && result.right).toBe(false)
+    }))
+
+  it.effect("an answer with another code is a decode error, not a guess", () =>
+    Effect.gen(function*() {
+      const { result } = yield* withHighvolt(route(() => ({ status: 200, body: { status: "weird", code: 302 } })), (h) => h.isKnown(sha256))
+      expect(result._tag === "Left" && result.left.reason).toBe("decode")
+    }))
+
+  it.effect("401 → one re-login → the query is retried", () =>
+    Effect.gen(function*() {
+      const { result, requests } = yield* withHighvolt(
+        route((_, i) => i === 1 ? { status: 401, body: { error: "Session expired or invalid" } } : { status: 200, body: { code: 404, status: "not found" } }),
+        (h) => h.isKnown(sha256)
+      )
+      expect(result._tag).toBe("Right")
+      expect(requests.map((r) => r.path.split("/").pop())).toEqual(["token", "query", "token", "query"])
+      expect(requests[3]!.authorization).not.toBe(requests[1]!.authorization)
+    }))
+
+  it.effect("400 is permanent: no retry", () =>
+    Effect.gen(function*() {
+      const { result, requests } = yield* withHighvolt(
+        route(() => ({ status: 400, body: { status: "failed", code: 400, reason: "invalid sha256" } })),
+        (h) => h.isKnown(sha256)
+      )
+      expect(result._tag === "Left" && result.left.message).toBe("highvolt query failed (HTTP 400): invalid sha256")
+      expect(requests).toHaveLength(2)
+    }))
+
+  it.effect("submit streams the body with its exact Content-Length and retries 503 (queue full)", () =>
+    Effect.gen(function*() {
+      const body = "{\"sha256\":\"" + sha256 + "\",\"file_data\":\"aGVsbG8=\"}"
+      const chunks = [body.slice(0, 10), body.slice(10)].map((s) => new TextEncoder().encode(s))
+      const { result, requests } = yield* withHighvolt(
+        route((_, i) => i <= 3 ? { status: 503, body: { error: "queue full" } } : { status: 200, body: { status: "queued" } }),
+        (h) => h.submit({ contentLength: Buffer.byteLength(body), stream: Stream.fromIterable(chunks) })
+      )
+      expect(result._tag).toBe("Right")
+      const submits = requests.filter((r) => r.path.endsWith("/submit"))
+      expect(submits).toHaveLength(4)
+      for (const s of submits) {
+        expect(s.body).toBe(body)
+        expect(s.contentLength).toBe(String(Buffer.byteLength(body)))
+      }
+    }))
+
+  it.effect("a wrong PAT fails the cold start", () =>
+    Effect.gen(function*() {
+      const { result } = yield* withHighvolt(() => ({ status: 401, body: { error: "Session expired or invalid" } }), (h) => h.isKnown(sha256))
+      expect(result._tag === "Left" && result.left.message).toBe("highvolt login failed (HTTP 401): Session expired or invalid")
+    }))
+})
