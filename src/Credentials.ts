@@ -136,7 +136,11 @@ export const make = (sts: StsApi) =>
       forAccount: (account: AccountId) =>
         account === ownAccount
           ? Effect.succeed<AccountAccess>({ _tag: "ExecutionRole" })
-          : Effect.map(cache.get(account), (entry) => entry.access)
+          : cache.get(account).pipe(
+            Effect.map((entry) => entry.access),
+            // Failures must not be served from the cache: a TTL of zero still holds within the same millisecond.
+            Effect.tapError(() => cache.invalidate(account))
+          )
     }
 
   })

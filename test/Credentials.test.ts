@@ -1,0 +1,105 @@
+import { AssumeRoleCommand } from "@aws-sdk/client-sts"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { Credentials, type StsApi, make } from "../src/Credentials.js"
+import type { AccountId } from "../src/Domain.js"
+import { Environment } from "../src/Environment.js"
+
+const own = "111111111111" as AccountId
+
+/** A fake STS: AssumeRole takes 50 ms and issues credentials valid for an hour of the TestClock. */
+const fakeSts = (options: { deny?: ReadonlySet<string> } = {}) => {
+  const calls: Array<{ roleArn: string; externalId: string | undefined }> = []
+  let now = 0
+  const sts: StsApi = {
+    send: async (command) => {
+      if (!(command instanceof AssumeRoleCommand)) {
+        return { $metadata: {}, Account: own, Arn: `arn:aws:sts::${own}:assumed-role/scanner/x` } as never
+      }
+      const { RoleArn, ExternalId } = command.input
+      calls.push({ roleArn: RoleArn!, externalId: ExternalId })
+      if (options.deny?.has(RoleArn!.split(":")[4]!)) {
+        throw Object.assign(new Error(`User is not authorized to perform: sts:AssumeRole on resource: ${RoleArn}`), {
+          name: "AccessDenied",
+          $metadata: { httpStatusCode: 403 }
+        })
+      }
+      return {
+        $metadata: {},
+        Credentials: {
+          AccessKeyId: `ASIA${calls.length}`,
+          SecretAccessKey: "secret",
+          SessionToken: "token",
+          Expiration: new Date(now + 3_600_000)
+        }
+      } as never
+    }
+  }
+  return { sts, calls, setNow: (ms: number) => (now = ms) }
+}
+
+const run = <A, E>(fake: ReturnType<typeof fakeSts>, use: (c: Credentials["Type"]) => Effect.Effect<A, E>, externalId?: string) =>
+  Effect.gen(function*() {
+    const env = Environment.test({
+      crossAccountRole: "highvolt-reader",
+      crossAccountExternalId: Option.fromNullable(externalId).pipe(Option.map(Redacted.make))
+    })
+    const layer = Layer.effect(Credentials, make(fake.sts)).pipe(Layer.provide(env))
+    const fiber = yield* Effect.fork(Effect.either(Effect.flatMap(Credentials, use).pipe(Effect.provide(layer))))
+    yield* TestClock.adjust("1 minute")
+    return yield* Fiber.join(fiber)
+  })
+
+describe("Credentials", () => {
+  it.effect("learns the own account, which uses the execution role without AssumeRole", () =>
+    Effect.gen(function*() {
+      const fake = fakeSts()
+      const result = yield* run(fake, (c) => Effect.map(c.forAccount(own), (a) => [c.ownAccount, a._tag]))
+      expect(result._tag === "Right" && result.right).toEqual([own, "ExecutionRole"])
+      expect(fake.calls).toHaveLength(0)
+    }))
+
+  it.effect("one AssumeRole per account for many concurrent events", () =>
+    Effect.gen(function*() {
+      const fake = fakeSts()
+      const accounts = ["222222222222", "333333333333", "444444444444"] as Array<AccountId>
+      const result = yield* run(fake, (c) =>
+        Effect.forEach(Array.from({ length: 60 }, (_, i) => accounts[i % 3]!), (a) => c.forAccount(a), { concurrency: "unbounded" }), "ext-7")
+      expect(result._tag).toBe("Right")
+      expect(fake.calls.map((c) => c.roleArn).sort()).toEqual(accounts.map((a) => `arn:aws:iam::${a}:role/highvolt-reader`))
+      expect(fake.calls.every((c) => c.externalId === "ext-7")).toBe(true)
+    }))
+
+  it.effect("renews credentials five minutes before they expire", () =>
+    Effect.gen(function*() {
+      const fake = fakeSts()
+      const account = "222222222222" as AccountId
+      const result = yield* run(fake, (c) =>
+        Effect.gen(function*() {
+          yield* c.forAccount(account)
+          yield* TestClock.adjust("54 minutes")
+          yield* c.forAccount(account) // still valid: cached
+          const before = fake.calls.length
+          yield* TestClock.adjust("2 minutes") // now within 5 minutes of expiry
+          yield* c.forAccount(account)
+          return [before, fake.calls.length]
+        }))
+      expect(result._tag === "Right" && result.right).toEqual([1, 2])
+    }))
+
+  it.effect("access denied is a typed, permanent error naming account and role; it is not cached", () =>
+    Effect.gen(function*() {
+      const fake = fakeSts({ deny: new Set(["555555555555"]) })
+      const result = yield* run(fake, (c) =>
+        Effect.zip(Effect.either(c.forAccount("555555555555" as AccountId)), Effect.either(c.forAccount("555555555555" as AccountId))))
+      expect(result._tag).toBe("Right")
+      if (result._tag !== "Right") return
+      const [first] = result.right
+      expect(first._tag === "Left" && [first.left.reason, first.left.account, first.left.roleArn]).toEqual([
+        "access-denied",
+        "555555555555",
+        "arn:aws:iam::555555555555:role/highvolt-reader"
+      ])
+      expect(fake.calls).toHaveLength(2)
+    }))
+})
