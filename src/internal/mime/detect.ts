@@ -1,9 +1,28 @@
+/**
+ * Detection: file-type (which reads up to the whole 1 MiB head) for binary formats, renamed
+ * to mimetype's names and sub-typed the way mimetype sub-types containers; our port of
+ * mimetype's checks for text, and for binary input file-type does not recognise.
+ */
 import { fileTypeFromBuffer } from "file-type"
-import { charsetFromBom } from "./charset.js"
+import { cab, installShieldCab, ar } from "./binary/archives.js"
+import { elf, ole, shx } from "./binary/documents.js"
+import { mp4 } from "./binary/ftyp.js"
+import { ogg, png } from "./binary/media.js"
+import { rootNodes } from "./binary/root.js"
+import { zip } from "./binary/zip.js"
+import { firstMatch, refine, type Node } from "./node.js"
 import { renames } from "./renames.js"
-import { isText, plainText, TEXT_LIMIT } from "./text.js"
+import { SAMPLE_BYTES } from "./sample.js"
+import { isText } from "./text/plain.js"
 
 const OCTET_STREAM = "application/octet-stream"
+
+/** Containers whose file-type answer still needs mimetype's sub-typing, by their (renamed) name. */
+const containers: ReadonlyMap<string, Node> = new Map([
+  zip, ole, mp4, elf, ogg, png, ar, shx,
+  // file-type names InstallShield cabinets (ISc() as Microsoft ones (MSCF).
+  { ...cab, children: [installShieldCab] }
+].map((n) => [n.mime, n]))
 
 /** file-type's answer, or undefined when it has none or throws on a malformed header. */
 const fromFileType = async (head: Uint8Array): Promise<string | undefined> => {
@@ -14,11 +33,17 @@ const fromFileType = async (head: Uint8Array): Promise<string | undefined> => {
   }
 }
 
-/** Detects the MIME type of `head` (the first bytes of an object), named as mimetype names it. */
+const ownDetection = (sample: Uint8Array, head: Uint8Array): string => firstMatch(rootNodes, sample, head) ?? OCTET_STREAM
+
+/** The MIME type of `head` (an object's first bytes), named as mimetype v1.4.13 names it. */
 export const detectMime = async (head: Uint8Array): Promise<string> => {
-  const sample = head.subarray(0, TEXT_LIMIT)
-  // file-type reads the UTF-16LE byte-order mark as an MPEG audio frame header.
-  const found = charsetFromBom(sample) === undefined ? await fromFileType(head) : undefined
-  if (found !== undefined) return renames.get(found) ?? found
-  return isText(sample) ? plainText(sample) : OCTET_STREAM
+  const sample = head.subarray(0, SAMPLE_BYTES)
+  // Text (or text-looking binary like PDF) goes by mimetype's own order; file-type knows no
+  // text formats and takes a UTF-16LE byte-order mark for an MPEG frame.
+  if (isText(sample)) return ownDetection(sample, head)
+  const found = await fromFileType(head)
+  if (found === undefined) return ownDetection(sample, head)
+  const name = renames.get(found) ?? found
+  const container = containers.get(name)
+  return container === undefined ? name : refine(container, sample, head)
 }
