@@ -8,7 +8,7 @@
  */
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Chunk, Effect, Option, Schema, type Scope, Stream } from "effect"
+import { Chunk, Effect, Fiber, Option, Schema, type Scope, Stream } from "effect"
 import type { Digests } from "./Domain.js"
 import { Hasher } from "./internal/digest/hasher.js"
 
@@ -18,6 +18,8 @@ export const DefaultHeadBytes = 1024 * 1024
 export const DefaultMemoryLimit = 8 * 1024 * 1024
 /** Spool reads: large, and a multiple of 3 so base64 needs no carry between reads. */
 export const SpoolReadBytes = 3 * 256 * 1024
+/** Spool writes are issued in batches of this many bytes, one batch in flight while the next fills. */
+export const SpoolBatchBytes = 1024 * 1024
 
 /** Raised when the spool file cannot be created, written or read back (disk full, removed, …). */
 export class SpoolError extends Schema.TaggedError<SpoolError>()("SpoolError", {
@@ -75,18 +77,67 @@ export interface DigestOptions<A, E2, R2> {
   readonly memoryLimit?: number
 }
 
-const spoolError = (path: string, operation: SpoolError["operation"]) => (cause: PlatformError) =>
+const spoolError = (path: string, operation: SpoolError["operation"]) => (cause: unknown) =>
   new SpoolError({ path, operation, cause })
 
-/** Where the bytes after the head go: `keep` may return an effect to run before the next pull. */
+/** Where the bytes go: `keep` returns an effect only when the pass must wait (spool backpressure). */
 interface Keeper {
-  /** Receives the head bytes, in order, at their offsets. */
-  readonly headBuffer: Uint8Array
-  readonly afterHead: () => Effect.Effect<void, SpoolError> | undefined
-  readonly keep: (bytes: Uint8Array, offset: number) => Effect.Effect<void, SpoolError> | undefined
+  readonly keep: (bytes: Uint8Array) => Effect.Effect<void, SpoolError> | undefined
+  /** Everything kept is durable (written) once this succeeds. */
+  readonly finish: Effect.Effect<void, SpoolError>
 }
 
-/** The pass itself: hash every chunk, fill the head, inspect it, hand the rest to the keeper. */
+/**
+ * Keeps chunks by reference (zero copy). Like every Effect stream consumer, this relies on
+ * emitted chunks not being mutated afterwards (Node streams and the AWS SDK allocate per chunk).
+ */
+const memoryKeeper = (chunks: Array<Uint8Array>): Keeper => ({
+  keep: (bytes) => {
+    chunks.push(bytes)
+    return undefined
+  },
+  finish: Effect.void
+})
+
+/**
+ * Appends to the spool in batches of `SpoolBatchBytes`, written by a forked fiber while the pass
+ * hashes the next batch: one batch in flight and one filling, so memory stays bounded and a slow
+ * disk slows the download (backpressure) instead of buffering it.
+ */
+const spoolKeeper = (file: FileSystem.File, path: string): Effect.Effect<Keeper, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    let batch: Array<Uint8Array> = []
+    let batchBytes = 0
+    let inFlight: Fiber.RuntimeFiber<void, SpoolError> | undefined
+    // Each write is uninterruptible: the fd must not be closed (and reused) under a pending write.
+    const write = (bytes: Uint8Array) =>
+      file.writeAll(bytes).pipe(Effect.mapError(spoolError(path, "write")), Effect.uninterruptible)
+    // Writers are forked into the scope that holds the open file, after it: when the scope closes
+    // they are interrupted (awaiting the current write) before the handle is closed.
+    const scope = yield* Effect.scope
+    const awaitInFlight = Effect.suspend(() => inFlight === undefined ? Effect.void : Fiber.join(inFlight))
+    const flush = Effect.suspend(() => {
+      const chunks = batch
+      batch = []
+      batchBytes = 0
+      return awaitInFlight.pipe(
+        Effect.zipRight(Effect.forkIn(Effect.forEach(chunks, write, { discard: true }), scope)),
+        Effect.map((fiber) => {
+          inFlight = fiber
+        })
+      )
+    })
+    return {
+      keep: (bytes) => {
+        batch.push(bytes)
+        batchBytes += bytes.length
+        return batchBytes >= SpoolBatchBytes ? flush : undefined
+      },
+      finish: Effect.zipRight(flush, awaitInFlight)
+    }
+  })
+
+/** The pass itself: hash every chunk, assemble and inspect the head, hand every chunk to the keeper. */
 const scan = <A, E, E2, R2>(
   body: Stream.Stream<Uint8Array, E>,
   expected: number,
@@ -94,38 +145,44 @@ const scan = <A, E, E2, R2>(
   inspectHead: (head: Uint8Array) => Effect.Effect<A, E2, R2>,
   keeper: Keeper
 ): Effect.Effect<{ head: A; digests: Digests }, E | E2 | SpoolError | BodyLengthMismatch, R2> => {
+  type Failure = E2 | SpoolError | BodyLengthMismatch
   const hasher = new Hasher()
   let received = 0
-  let head: Option.Option<A> = Option.none()
+  let inspected = false
+  let head: A | undefined
+  let headView: Uint8Array | undefined
 
-  const inspect: Effect.Effect<void, E2 | SpoolError, R2> = Effect.suspend(() =>
-    inspectHead(keeper.headBuffer.subarray(0, headTarget))
-  ).pipe(
-    Effect.flatMap((a) => {
-      head = Option.some(a)
-      return keeper.afterHead() ?? Effect.void
+  const inspect = Effect.suspend(() => inspectHead(headView ?? new Uint8Array(0))).pipe(
+    Effect.map((a) => {
+      head = a
+      inspected = true
+      headView = undefined
     })
   )
 
-  /** Synchronous work for one element; an effect only when something must be awaited. */
-  const take = (bytes: Uint8Array): Effect.Effect<void, E2 | SpoolError | BodyLengthMismatch, R2> | undefined => {
+  /** Synchronous work for one chunk; an effect only when something must be awaited. */
+  const take = (bytes: Uint8Array): Effect.Effect<void, Failure, R2> | undefined => {
     const length = bytes.length
+    if (length === 0) return undefined
     if (received + length > expected) {
       return Effect.fail(new BodyLengthMismatch({ expected, received: received + length }))
     }
     hasher.update(bytes)
     const offset = received
     received += length
-    if (Option.isSome(head)) return keeper.keep(bytes, offset)
-    const inHead = Math.min(length, headTarget - offset)
-    keeper.headBuffer.set(inHead === length ? bytes : bytes.subarray(0, inHead), offset)
-    if (received < headTarget) return undefined
-    if (inHead === length) return inspect
-    const rest = bytes.subarray(inHead)
-    return Effect.zipRight(inspect, Effect.suspend(() => keeper.keep(rest, offset + inHead) ?? Effect.void))
+    if (inspected) return keeper.keep(bytes)
+    // Head phase: a first chunk that covers the head is used as is, else the head is assembled.
+    if (offset === 0 && length >= headTarget) {
+      headView = bytes.subarray(0, headTarget)
+    } else {
+      headView ??= Buffer.allocUnsafe(headTarget)
+      headView.set(offset + length <= headTarget ? bytes : bytes.subarray(0, headTarget - offset), offset)
+    }
+    if (received < headTarget) return keeper.keep(bytes)
+    return Effect.zipRight(inspect, Effect.suspend(() => keeper.keep(bytes) ?? Effect.void))
   }
 
-  const from = (items: ReadonlyArray<Uint8Array>, start: number): Effect.Effect<void, E2 | SpoolError | BodyLengthMismatch, R2> => {
+  const from = (items: ReadonlyArray<Uint8Array>, start: number): Effect.Effect<void, Failure, R2> => {
     for (let i = start; i < items.length;) {
       const effect = take(items[i++]!)
       if (effect !== undefined) {
@@ -136,13 +193,14 @@ const scan = <A, E, E2, R2>(
   }
 
   return Effect.gen(function*() {
-    // An empty head (empty object) is inspected before the first pull.
+    // An empty head (empty object, or headBytes 0) is inspected before the first pull.
     if (headTarget === 0) yield* inspect
     yield* Stream.runForEachChunk(body, (chunk) => Effect.suspend(() => from(Chunk.toReadonlyArray(chunk), 0)))
-    if (received !== expected || Option.isNone(head)) {
+    if (received !== expected || !inspected) {
       return yield* new BodyLengthMismatch({ expected, received })
     }
-    return { head: head.value, digests: hasher.digests() }
+    yield* keeper.finish
+    return { head: head as A, digests: hasher.digests() }
   })
 }
 
@@ -172,16 +230,9 @@ export const digestStream = <A, E, E2, R2>(
     const fileSystem = yield* FileSystem.FileSystem
 
     if (expected <= (options.memoryLimit ?? DefaultMemoryLimit)) {
-      const buffer = Buffer.allocUnsafe(expected)
-      const { digests, head } = yield* scan(body, expected, headTarget, options.inspectHead, {
-        headBuffer: buffer,
-        afterHead: () => undefined,
-        keep: (bytes, offset) => {
-          buffer.set(bytes, offset)
-          return undefined
-        }
-      })
-      const content: Content = { _tag: "InMemory", bytes: expected, chunks: expected === 0 ? [] : [buffer] }
+      const chunks: Array<Uint8Array> = []
+      const { digests, head } = yield* scan(body, expected, headTarget, options.inspectHead, memoryKeeper(chunks))
+      const content: Content = { _tag: "InMemory", bytes: expected, chunks }
       return { head, digests, content }
     }
 
@@ -190,73 +241,78 @@ export const digestStream = <A, E, E2, R2>(
     )
     const { digests, head } = yield* Effect.scoped(Effect.gen(function*() {
       const file = yield* fileSystem.open(path, { flag: "w" }).pipe(Effect.mapError(spoolError(path, "open")))
-      // Uninterruptible: the fd must not be closed (and reused) while a write is in flight.
-      const write = (bytes: Uint8Array) =>
-        file.writeAll(bytes).pipe(Effect.mapError(spoolError(path, "write")), Effect.uninterruptible)
-      const headBuffer = Buffer.allocUnsafe(headTarget)
-      return yield* scan(body, expected, headTarget, options.inspectHead, {
-        headBuffer,
-        afterHead: () => headTarget === 0 ? undefined : write(headBuffer),
-        keep: (bytes) => write(bytes)
-      })
+      return yield* scan(body, expected, headTarget, options.inspectHead, yield* spoolKeeper(file, path))
     }))
     const content: Content = { _tag: "Spooled", bytes: expected, path, fileSystem }
     return { head, digests, content }
   }).pipe(Effect.withSpan("Digest.digestStream", { attributes: { expectedBytes: options.expectedBytes } }))
 
-/** Reads a spooled file back, checking it still holds exactly `bytes` bytes. */
-const spooled = <B>(
-  content: Extract<Content, { _tag: "Spooled" }>,
-  read: (file: FileSystem.File, size: number) => Effect.Effect<Option.Option<B>, PlatformError>,
-  length: (b: B) => number
+type Spooled = Extract<Content, { _tag: "Spooled" }>
+
+/**
+ * Reads a spool file back: `step` reads at most `size` bytes and says how many it read (0 at an
+ * unexpected end of file). The file must still hold exactly `bytes` bytes.
+ */
+const readSpool = <B>(
+  content: Spooled,
+  step: (file: FileSystem.File, size: number) => Effect.Effect<{ readonly read: number; readonly out: Chunk.Chunk<B> }, PlatformError>
 ): Stream.Stream<B, SpoolError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
-    const { path, bytes } = content
+    const { bytes, path } = content
     const file = yield* content.fileSystem.open(path, { flag: "r" }).pipe(Effect.mapError(spoolError(path, "open")))
+    const size = Number((yield* file.stat.pipe(Effect.mapError(spoolError(path, "open")))).size)
+    if (size !== bytes) {
+      return yield* new SpoolError({ path, operation: "open", cause: new Error(`spool holds ${size} bytes, expected ${bytes}`) })
+    }
     let position = 0
-    return Stream.repeatEffectOption(Effect.suspend(() => {
+    return Stream.repeatEffectChunkOption(Effect.suspend(() => {
       const remaining = bytes - position
       if (remaining === 0) return Effect.fail(Option.none())
       // Uninterruptible for the same reason as writes: no read may outlive the fd.
-      return read(file, Math.min(SpoolReadBytes, remaining)).pipe(
+      return step(file, Math.min(SpoolReadBytes, remaining)).pipe(
         Effect.uninterruptible,
         Effect.mapError((e) => Option.some(spoolError(path, "read")(e))),
-        Effect.flatMap(Option.match({
-          onNone: () =>
-            Effect.fail(Option.some(
-              new SpoolError({ path, operation: "read", cause: new Error(`spool ended at ${position} of ${bytes} bytes`) })
-            )),
-          onSome: (b) => {
-            position += length(b)
-            return Effect.succeed(b)
+        Effect.flatMap(({ out, read }) => {
+          if (read === 0) {
+            return Effect.fail(Option.some(spoolError(path, "read")(new Error(`spool ended at ${position} of ${bytes} bytes`))))
           }
-        }))
+          position += read
+          return Effect.succeed(out)
+        })
       )
     }))
   }))
 
-/** @internal Spool reader for `SubmissionBody`: `read` gets a reused buffer it must consume at once. */
-export const spooledThrough = <B>(
-  content: Extract<Content, { _tag: "Spooled" }>,
-  consume: (bytes: Uint8Array) => B
+/**
+ * @internal For `SubmissionBody`: reads the spool into one reused buffer and hands each read to
+ * `consume`, which must be done with it on return; emits what `consume` appends to its array.
+ */
+export const spoolThrough = <B>(
+  content: Spooled,
+  consume: (bytes: Uint8Array, out: Array<B>) => void
 ): Stream.Stream<B, SpoolError> =>
   Stream.suspend(() => {
     const buffer = Buffer.allocUnsafe(Math.min(SpoolReadBytes, content.bytes))
-    return spooled(
-      content,
-      (file, size) =>
-        Effect.map(file.read(buffer.subarray(0, size)), (n) =>
-          n === BigInt(0) ? Option.none() : Option.some([Number(n), consume(buffer.subarray(0, Number(n)))] as const)),
-      ([n]) => n
-    ).pipe(Stream.map(([, b]) => b))
+    return readSpool(content, (file, size) =>
+      Effect.map(file.read(buffer.subarray(0, size)), (n) => {
+        const read = Number(n)
+        const out: Array<B> = []
+        if (read > 0) consume(buffer.subarray(0, read), out)
+        return { read, out: Chunk.unsafeFromArray(out) }
+      }))
   })
 
 /**
  * The kept raw bytes as a stream, re-readable any number of times (a submit retry re-reads them).
  * Needs nothing from the environment: a spooled file is read with the `FileSystem` that wrote it.
- * Fails with `SpoolError` if the spool file is gone or shorter than it should be.
+ * Fails with `SpoolError` if the spool file is gone or does not hold exactly `bytes` bytes.
  */
 export const contentStream = (content: Content): Stream.Stream<Uint8Array, SpoolError> =>
   content._tag === "InMemory"
     ? Stream.fromIterable(content.chunks)
-    : spooled(content, (file, size) => file.readAlloc(size), (b) => b.length)
+    : readSpool(content, (file, size) =>
+      Effect.map(file.readAlloc(size), (buffer) =>
+        Option.match(buffer, {
+          onNone: () => ({ read: 0, out: Chunk.empty<Uint8Array>() }),
+          onSome: (b) => ({ read: b.length, out: Chunk.of<Uint8Array>(b) })
+        })))

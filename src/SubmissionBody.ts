@@ -4,8 +4,8 @@
  * from memory or from the spool file while it is sent. The exact `Content-Length` is known
  * before the first byte, and the body is never held as one string.
  */
-import { Stream } from "effect"
-import { type Content, spooledThrough, SpoolReadBytes, type SpoolError } from "./Digest.js"
+import { Chunk, Effect, Option, Stream } from "effect"
+import { type Content, type SpoolError, SpoolReadBytes, spoolThrough } from "./Digest.js"
 import type { Digests } from "./Domain.js"
 import { Base64Encoder, base64Length } from "./internal/base64.js"
 
@@ -40,35 +40,50 @@ export const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{
 /** `JSON.stringify`, with `null` for what JSON cannot represent (`undefined`, functions). */
 const json = (value: unknown): string => JSON.stringify(value) ?? "null"
 
-/** Slices in-memory content into spool-sized pieces, so base64 is produced piece by piece. */
-function* pieces(chunks: ReadonlyArray<Uint8Array>): Generator<Uint8Array> {
-  for (const chunk of chunks) {
-    for (let i = 0; i < chunk.length; i += SpoolReadBytes) {
-      yield chunk.subarray(i, Math.min(chunk.length, i + SpoolReadBytes))
-    }
-  }
-}
-
-function* encodeAll(chunks: ReadonlyArray<Uint8Array>): Generator<Uint8Array> {
-  const encoder = new Base64Encoder()
-  for (const piece of pieces(chunks)) {
-    const out = encoder.push(piece)
-    if (out.length > 0) yield out
-  }
-  const last = encoder.end()
-  if (last.length > 0) yield last
-}
+/** In-memory content, encoded `SpoolReadBytes` of input per pull (a few 64 KiB pieces each). */
+const memoryBase64 = (chunks: ReadonlyArray<Uint8Array>): Stream.Stream<Uint8Array> =>
+  Stream.suspend(() => {
+    const encoder = new Base64Encoder()
+    let index = 0
+    let offset = 0
+    let ended = false
+    return Stream.repeatEffectChunkOption(Effect.suspend(() => {
+      const out: Array<Uint8Array> = []
+      while (out.length === 0) {
+        const chunk = chunks[index]
+        if (chunk === undefined) {
+          if (ended) return Effect.fail(Option.none())
+          ended = true
+          encoder.end(out)
+          break
+        }
+        const end = Math.min(chunk.length, offset + SpoolReadBytes)
+        encoder.push(offset === 0 && end === chunk.length ? chunk : chunk.subarray(offset, end), out)
+        if (end === chunk.length) {
+          index++
+          offset = 0
+        } else {
+          offset = end
+        }
+      }
+      return Effect.succeed(Chunk.unsafeFromArray(out))
+    }))
+  })
 
 /** The base64 text of the content, as a stream of ASCII bytes; a fresh encoder per run. */
 export const base64Stream = (content: Content): Stream.Stream<Uint8Array, SpoolError> =>
-  Stream.suspend(() => {
-    if (content._tag === "InMemory") return Stream.fromIteratorSucceed(encodeAll(content.chunks), 1)
-    const encoder = new Base64Encoder()
-    return spooledThrough(content, (bytes) => encoder.push(bytes)).pipe(
-      Stream.concat(Stream.sync(() => encoder.end())),
-      Stream.filter((bytes) => bytes.length > 0)
-    )
-  })
+  content._tag === "InMemory"
+    ? memoryBase64(content.chunks)
+    : Stream.suspend(() => {
+      const encoder = new Base64Encoder()
+      return spoolThrough<Uint8Array>(content, (bytes, out) => encoder.push(bytes, out)).pipe(
+        Stream.concat(Stream.suspend(() => {
+          const out: Array<Uint8Array> = []
+          encoder.end(out)
+          return Stream.fromIterable(out)
+        }))
+      )
+    })
 
 /**
  * The exact body of `POST /submit`: `mimetype`, `timestamp`, `sha256`, `sha1`, `md5`, `app`,

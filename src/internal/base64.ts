@@ -3,61 +3,74 @@
  * is encoded as far as whole 3-byte groups go and the 0–2 left-over bytes are carried into the
  * next chunk, so the concatenated output equals `Buffer.concat(chunks).toString("base64")`
  * without ever holding the whole input or output.
+ *
+ * Output comes in pieces of at most 64 KiB: large strings and buffers land in freshly mapped
+ * memory (V8's large-object space, malloc's mmap threshold) and first-touch page faults then cost
+ * more than the encoding itself; small ones reuse warm memory.
  */
 
 /** The length of the standard (padded) base64 text of `bytes` bytes. */
 export const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4
 
-const empty: Uint8Array = new Uint8Array(0)
+/** Input bytes per output piece: a multiple of 3, encoding to 64 KiB. */
+export const PieceBytes = 3 * 16 * 1024
 
 /** A zero-copy `Buffer` view of any `Uint8Array` (Buffers pass through). */
 export const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
+const latin1 = (text: string): Buffer => Buffer.from(text, "latin1")
+
 /**
  * One encoding run. Not reusable after `end`; create one per stream run (a retry re-encodes
- * from a fresh encoder). Outputs are fresh buffers the caller may keep.
+ * with a fresh encoder). Input is read synchronously during `push` and may be reused after it;
+ * outputs are fresh buffers the caller may keep.
  */
 export class Base64Encoder {
   private readonly carry = Buffer.allocUnsafe(3)
   private carried = 0
 
-  /** Encodes what `chunk` completes; may return an empty array when it only fills the carry. */
-  push(chunk: Uint8Array): Uint8Array {
+  /** Appends to `out` the encoding of what `chunk` completes (nothing when it only fills the carry). */
+  push(chunk: Uint8Array, out: Array<Uint8Array>): void {
     let input = asBuffer(chunk)
-    let head: string | undefined
+    let prefix: string | undefined
     if (this.carried > 0) {
       const need = 3 - this.carried
       if (input.length < need) {
         input.copy(this.carry, this.carried)
         this.carried += input.length
-        return empty
+        return
       }
       input.copy(this.carry, this.carried, 0, need)
-      head = this.carry.toString("base64")
+      prefix = this.carry.toString("base64")
       this.carried = 0
       input = input.subarray(need)
     }
     const rest = input.length % 3
     const whole = input.length - rest
+    for (let start = 0; start < whole; start += PieceBytes) {
+      const text = input.toString("base64", start, Math.min(whole, start + PieceBytes))
+      if (prefix === undefined) {
+        out.push(latin1(text))
+      } else {
+        const piece = Buffer.allocUnsafe(prefix.length + text.length)
+        piece.write(prefix, 0, "latin1")
+        piece.write(text, prefix.length, "latin1")
+        out.push(piece)
+        prefix = undefined
+      }
+    }
+    if (prefix !== undefined) out.push(latin1(prefix))
     if (rest > 0) {
       input.copy(this.carry, 0, whole)
       this.carried = rest
     }
-    if (whole === 0) return head === undefined ? empty : Buffer.from(head, "latin1")
-    const body = input.toString("base64", 0, whole)
-    if (head === undefined) return Buffer.from(body, "latin1")
-    const out = Buffer.allocUnsafe(4 + body.length)
-    out.write(head, 0, "latin1")
-    out.write(body, 4, "latin1")
-    return out
   }
 
-  /** The padded encoding of the 0–2 carried bytes (empty when nothing is carried). */
-  end(): Uint8Array {
-    if (this.carried === 0) return empty
-    const out = Buffer.from(this.carry.toString("base64", 0, this.carried), "latin1")
+  /** Appends the padded encoding of the 0–2 carried bytes, if any. */
+  end(out: Array<Uint8Array>): void {
+    if (this.carried === 0) return
+    out.push(latin1(this.carry.toString("base64", 0, this.carried)))
     this.carried = 0
-    return out
   }
 }
