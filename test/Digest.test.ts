@@ -345,7 +345,7 @@ describe("digestStream", () => {
           }))
         )
         expect(error).toBeInstanceOf(SpoolError)
-        expect(error.operation).toBe("create")
+        expect(error._tag === "SpoolError" && error.operation).toBe("create")
         expect(error.message).toContain("disk full")
       }))
   })
