@@ -11,7 +11,7 @@ import { type Content, digestStream } from "./Digest.js"
 import type { Digests, EventItem, Ignored, ObjectCreated, SkipReason } from "./Domain.js"
 import { Highvolt } from "./Highvolt.js"
 import * as Mime from "./Mime.js"
-import { Objects, type OpenedObject } from "./Objects.js"
+import { ObjectError, Objects, type OpenedObject } from "./Objects.js"
 import type { Findings, Location, Outcome } from "./Outcome.js"
 import * as Deadline from "./Deadline.js"
 import * as Retry from "./Retry.js"
@@ -103,6 +103,19 @@ const readOnce = (event: ObjectCreated) =>
       })
       return { opened, mimetype: scanned.head, digests: scanned.digests, content: scanned.content } satisfies Read
     }).pipe(
+      // A body shorter or longer than S3 announced is a broken transfer: worth another read.
+      Effect.catchTag("BodyLengthMismatch", (mismatch) =>
+        Effect.fail(
+          new ObjectError({
+            account: event.account,
+            region: event.region,
+            bucket: event.bucket,
+            key: event.key.primary,
+            ...Option.match(event.versionId, { onNone: () => ({}), onSome: (versionId) => ({ versionId }) }),
+            reason: "unavailable",
+            detail: mismatch.message
+          })
+        )),
       Scope.extend(attempt),
       Effect.onExit((exit) => Exit.isFailure(exit) ? Scope.close(attempt, exit) : Effect.void)
     )

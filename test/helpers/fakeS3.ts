@@ -52,8 +52,10 @@ export const fakeS3 = (objects: Record<string, FakeObject>, chunkSize = 64 * 102
           if (VersionId !== undefined && object.versionId !== VersionId) throw s3Error("NoSuchVersion", 404)
           if (object.error !== undefined) throw s3Error(object.error.code, object.error.status, object.error.message)
           const end = object.truncateAt ?? object.bytes.length
-          function* chunks() {
+          // Asynchronous, like a socket: a synchronous source would let one read() drain it all.
+          async function* chunks() {
             for (let at = 0; at < end; at += chunkSize) {
+              await new Promise((resolve) => setImmediate(resolve))
               pulled++
               yield Buffer.from(object!.bytes.subarray(at, Math.min(end, at + chunkSize)))
             }
