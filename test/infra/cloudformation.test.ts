@@ -1,0 +1,232 @@
+/**
+ * The StackSet templates: they parse with the CloudFormation tags, every reference resolves,
+ * every parameter is used and set by Terraform, property names are real, and a template that
+ * Terraform deploys to several Regions of an account holds no global name (the first thing that
+ * breaks when the second Region's stack is created).
+ */
+import { readdirSync } from "node:fs"
+import { join } from "node:path"
+import { beforeAll, describe, expect, it } from "vitest"
+import { type Cfn, loadTemplate, parseTemplate, pseudoParameters, referencedNames, resolve, type Template } from "./helpers/cfn.js"
+import { block, type Configuration, loadConfiguration, terraformDir } from "./helpers/hcl.js"
+
+const stacksetsDir = join(terraformDir, "stacksets")
+const templateFiles = readdirSync(stacksetsDir).filter((f) => f.endsWith(".yaml")).sort()
+const templates = new Map(templateFiles.map((f) => [f, loadTemplate(join(stacksetsDir, f))]))
+const template = (file: string): Template => {
+  const t = templates.get(file)
+  if (t === undefined) throw new Error(`${file} missing`)
+  return t
+}
+
+let config: Configuration
+beforeAll(async () => {
+  config = await loadConfiguration()
+})
+
+/** Property names of the resource types we use (CloudFormation resource reference), to catch typos. */
+const knownProperties: Readonly<Record<string, ReadonlyArray<string>>> = {
+  "AWS::IAM::Role": ["AssumeRolePolicyDocument", "Description", "ManagedPolicyArns", "MaxSessionDuration", "Path", "PermissionsBoundary", "Policies", "RoleName", "Tags"],
+  "AWS::SQS::Queue": [
+    "ContentBasedDeduplication", "DeduplicationScope", "DelaySeconds", "FifoQueue", "FifoThroughputLimit", "KmsDataKeyReusePeriodSeconds",
+    "KmsMasterKeyId", "MaximumMessageSize", "MessageRetentionPeriod", "QueueName", "ReceiveMessageWaitTimeSeconds", "RedriveAllowPolicy",
+    "RedrivePolicy", "SqsManagedSseEnabled", "Tags", "VisibilityTimeout"
+  ],
+  "AWS::SQS::QueuePolicy": ["PolicyDocument", "Queues"],
+  "AWS::Events::Rule": ["Description", "EventBusName", "EventPattern", "Name", "RoleArn", "ScheduleExpression", "State", "Targets"],
+  "AWS::CloudWatch::Alarm": [
+    "ActionsEnabled", "AlarmActions", "AlarmDescription", "AlarmName", "ComparisonOperator", "DatapointsToAlarm", "Dimensions",
+    "EvaluateLowSampleCountPercentile", "EvaluationPeriods", "ExtendedStatistic", "InsufficientDataActions", "MetricName", "Metrics",
+    "Namespace", "OKActions", "Period", "Statistic", "Threshold", "ThresholdMetricId", "TreatMissingData", "Unit"
+  ]
+}
+const knownAttributes: Readonly<Record<string, ReadonlyArray<string>>> = {
+  "AWS::IAM::Role": ["Arn", "RoleId"],
+  "AWS::SQS::Queue": ["Arn", "QueueName", "QueueUrl"],
+  "AWS::Events::Rule": ["Arn"],
+  "AWS::CloudWatch::Alarm": ["Arn"]
+}
+const knownTargetProperties = ["Arn", "Id", "RoleArn", "DeadLetterConfig", "RetryPolicy", "Input", "InputPath", "InputTransformer", "SqsParameters"]
+
+/** Properties that name an account-wide (global) resource: one per account, whatever the Region. */
+const globalNameProperties: Readonly<Record<string, ReadonlyArray<string>>> = {
+  "AWS::IAM::Role": ["RoleName"],
+  "AWS::IAM::ManagedPolicy": ["ManagedPolicyName"],
+  "AWS::IAM::InstanceProfile": ["InstanceProfileName"],
+  "AWS::IAM::User": ["UserName"],
+  "AWS::IAM::Group": ["GroupName"],
+  "AWS::S3::Bucket": ["BucketName"]
+}
+
+const globalNames = (t: Template): ReadonlyArray<string> =>
+  Object.entries(t.Resources).flatMap(([id, r]) =>
+    (globalNameProperties[r.Type] ?? []).filter((p) => r.Properties?.[p] !== undefined).map((p) => `${id}.${p}`)
+  )
+
+/** What Terraform passes, for a plausible organization. */
+const sampleParameters: Readonly<Record<string, string>> = {
+  CentralEventBusArn: "arn:aws:events:us-east-1:111122223333:event-bus/highvolt-org-s3-events",
+  ExcludedBucketNames: "highvolt-org-trail-111122223333-us-east-1,backups",
+  ForwarderAlarmPrefix: "highvolt-s3-forwarder-dlq",
+  TargetRetryAttempts: "185",
+  TargetMaxEventAgeSeconds: "86400",
+  DeadLetterRetentionSeconds: "1209600",
+  ScannerRoleArn: "arn:aws:iam::111122223333:role/highvolt-aws-s3-lambda-role",
+  ExternalId: "0f8fad5b-d9cb-469f-a165-70867728950e",
+  ReaderRoleName: "highvolt-s3-scanner-reader"
+}
+
+/** The template file each StackSet uses, and the Regions Terraform deploys it to. */
+const deployments = () =>
+  ["forwarding", "reader"].map((name) => {
+    const set = config.resources.get(`aws_cloudformation_stack_set.${name}`)
+    const instances = config.resources.get(`aws_cloudformation_stack_instances.${name}`)
+    if (set === undefined || instances === undefined) throw new Error(`StackSet ${name} incomplete`)
+    const file = /stacksets\/([\w.-]+\.yaml)/.exec(String(set.body["template_body"]))?.[1] ?? ""
+    const regions = instances.body["regions"]
+    const multiRegion = !(Array.isArray(regions) && regions.length === 1)
+    return { name, file, set: set.body, multiRegion }
+  })
+
+describe.each(templateFiles)("%s", (file) => {
+  const t = template(file)
+
+  it("is a CloudFormation template with a description", () => {
+    expect(t.AWSTemplateFormatVersion).toBe("2010-09-09")
+    expect(String(t.Description).length).toBeGreaterThan(40)
+    expect(Object.keys(t.Resources).length).toBeGreaterThan(0)
+  })
+
+  it("refers only to its parameters, resources and pseudo parameters", () => {
+    const declared = new Set([...Object.keys(t.Parameters ?? {}), ...Object.keys(t.Resources), ...Object.keys(pseudoParameters)])
+    const refs = [...referencedNames(t.Resources as unknown as Cfn), ...referencedNames((t.Outputs ?? {}) as unknown as Cfn)]
+    expect(refs.filter((r) => !declared.has(r))).toEqual([])
+  })
+
+  it("uses every parameter", () => {
+    const refs = new Set(referencedNames(t.Resources as unknown as Cfn))
+    expect(Object.keys(t.Parameters ?? {}).filter((p) => !refs.has(p))).toEqual([])
+  })
+
+  it("gives every parameter a description, and defaults that satisfy its constraints", () => {
+    for (const [name, p] of Object.entries(t.Parameters ?? {})) {
+      expect(String(p["Description"] ?? "").length, name).toBeGreaterThan(10)
+      if (p.Default === undefined) continue
+      if (typeof p["AllowedPattern"] === "string") expect(String(p.Default), name).toMatch(new RegExp(p["AllowedPattern"]))
+      if (typeof p["MinValue"] === "number") expect(Number(p.Default), name).toBeGreaterThanOrEqual(p["MinValue"])
+      if (typeof p["MaxValue"] === "number") expect(Number(p.Default), name).toBeLessThanOrEqual(p["MaxValue"])
+    }
+  })
+
+  it("uses only known resource types, property names and attributes", () => {
+    for (const [id, r] of Object.entries(t.Resources)) {
+      const known = knownProperties[r.Type]
+      expect(known, `${id}: ${r.Type}`).toBeDefined()
+      expect(Object.keys(r.Properties ?? {}).filter((p) => !known?.includes(p)), id).toEqual([])
+      if (r.Type === "AWS::Events::Rule") {
+        for (const target of (r.Properties?.["Targets"] ?? []) as ReadonlyArray<Record<string, Cfn>>) {
+          expect(Object.keys(target).filter((p) => !knownTargetProperties.includes(p)), id).toEqual([])
+        }
+      }
+    }
+    const getAtts = JSON.stringify(t).matchAll(/"Fn::GetAtt":\["(\w+)","(\w+)"\]/g)
+    for (const [, id, attr] of getAtts) {
+      const type = t.Resources[id ?? ""]?.Type ?? ""
+      expect(knownAttributes[type], `${id}.${attr}`).toContain(attr)
+    }
+  })
+
+  it("resolves completely with the parameters Terraform gives it", () => {
+    const deployment = deployments().find((d) => d.file === file)
+    expect(deployment, `no StackSet deploys ${file}`).toBeDefined()
+    const params = Object.fromEntries(Object.keys(deployment?.set["parameters"] as object).map((k) => {
+      const value = sampleParameters[k]
+      expect(value, `no sample value for ${k}`).toBeDefined()
+      const pattern = t.Parameters?.[k]?.["AllowedPattern"]
+      if (typeof pattern === "string") expect(value, k).toMatch(new RegExp(pattern))
+      return [k, value as string]
+    }))
+    const resolved = JSON.stringify(resolve(t, params, t.Resources as unknown as Cfn))
+    expect(resolved).not.toMatch(/"(Ref|Fn::\w+)"/)
+  })
+})
+
+describe("StackSets and their templates", () => {
+  it("Terraform sets exactly the template's parameters (the provider requires all of them)", () => {
+    for (const d of deployments()) {
+      const t = template(d.file)
+      expect(Object.keys(d.set["parameters"] as object).sort(), d.name).toEqual(Object.keys(t.Parameters ?? {}).sort())
+    }
+  })
+
+  it("a template deployed to several Regions of an account holds no global name", () => {
+    const multi = deployments().filter((d) => d.multiRegion)
+    expect(multi.map((d) => d.file)).toEqual(["member-forwarding.yaml"])
+    for (const d of multi) expect(globalNames(template(d.file)), d.file).toEqual([])
+  })
+
+  it("the global-name check does catch a RoleName (or a BucketName)", () => {
+    const t = template("member-forwarding.yaml")
+    const withName = parseTemplate(JSON.stringify({
+      ...t,
+      Resources: {
+        ...t.Resources,
+        ForwarderRole: { ...t.Resources["ForwarderRole"], Properties: { ...t.Resources["ForwarderRole"]?.Properties, RoleName: "highvolt-forwarder" } },
+        Bucket: { Type: "AWS::S3::Bucket", Properties: { BucketName: "fixed" } }
+      }
+    }))
+    expect(globalNames(withName)).toEqual(["ForwarderRole.RoleName", "Bucket.BucketName"])
+  })
+
+  it("the named reader role is in a template deployed to one Region only", () => {
+    const reader = deployments().find((d) => d.name === "reader")
+    expect(reader?.multiRegion).toBe(false)
+    expect(globalNames(template(reader?.file ?? ""))).toEqual(["ReaderRole.RoleName"])
+  })
+
+  it("each StackSet declares the capability its IAM resources need", () => {
+    for (const d of deployments()) {
+      const t = template(d.file)
+      const hasIam = Object.values(t.Resources).some((r) => r.Type.startsWith("AWS::IAM::"))
+      const named = globalNames(t).length > 0
+      const expected = !hasIam ? [] : named ? ["CAPABILITY_NAMED_IAM"] : ["CAPABILITY_IAM"]
+      expect(d.set["capabilities"] ?? [], d.name).toEqual(expected)
+    }
+  })
+
+  it("the forwarder names agree with Terraform's (rules, role path, trust policy)", () => {
+    const t = template("member-forwarding.yaml")
+    const ruleName = (id: string) => t.Resources[id]?.Properties?.["Name"]
+    expect(ruleName("ObjectCreatedRule")).toBe(config.locals.get("forward_rule_name")?.body["value"])
+    expect(ruleName("AlarmForwardRule")).toBe(config.locals.get("alarm_forward_rule_name")?.body["value"])
+    expect(t.Resources["ForwarderRole"]?.Properties?.["Path"]).toBe(config.locals.get("forwarder_role_path")?.body["value"])
+    const trust = resolve(t, { ExcludedBucketNames: "x", CentralEventBusArn: "x" }, t.Resources["ForwarderRole"]?.Properties?.["AssumeRolePolicyDocument"] as Cfn)
+    const sourceArns = JSON.stringify(trust)
+    for (const id of ["ObjectCreatedRule", "AlarmForwardRule"]) {
+      expect(sourceArns).toContain(`arn:aws:events:eu-west-1:222233334444:rule/${String(ruleName(id))}`)
+    }
+  })
+
+  it("every forwarding target has a role, a retry policy and the Region's dead-letter queue", () => {
+    const t = template("member-forwarding.yaml")
+    const rules = Object.values(t.Resources).filter((r) => r.Type === "AWS::Events::Rule")
+    expect(rules).toHaveLength(2)
+    for (const rule of rules) {
+      for (const target of rule.Properties?.["Targets"] as ReadonlyArray<Record<string, Cfn>>) {
+        expect(target).toMatchObject({
+          Arn: { Ref: "CentralEventBusArn" },
+          RoleArn: { "Fn::GetAtt": ["ForwarderRole", "Arn"] },
+          DeadLetterConfig: { Arn: { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] } },
+          RetryPolicy: { MaximumRetryAttempts: { Ref: "TargetRetryAttempts" }, MaximumEventAgeInSeconds: { Ref: "TargetMaxEventAgeSeconds" } }
+        })
+      }
+    }
+    expect(t.Resources["DeadLetterQueue"]?.Properties).toMatchObject({ SqsManagedSseEnabled: true })
+  })
+
+  it("the StackSets deploy to the organization root with auto-deployment", () => {
+    for (const d of deployments()) {
+      expect(block(d.set, "auto_deployment")).toMatchObject({ enabled: true, retain_stacks_on_account_removal: false })
+    }
+  })
+})

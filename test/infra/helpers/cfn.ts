@@ -1,0 +1,154 @@
+/**
+ * CloudFormation templates read with `yaml` and the short-form intrinsic tags (`!Ref`, `!Sub`,
+ * `!GetAtt`, ...) turned into their long form, plus a small resolver that evaluates the
+ * intrinsics we use, so that the member templates' event patterns can be run like the central one.
+ */
+import { readFileSync } from "node:fs"
+import { parse, type ScalarTag, type CollectionTag } from "yaml"
+
+export type Cfn = string | number | boolean | null | ReadonlyArray<Cfn> | { readonly [key: string]: Cfn }
+
+const functions = [
+  "Base64", "Cidr", "FindInMap", "GetAZs", "ImportValue", "Join", "Select", "Split", "Sub", "Transform",
+  "And", "Equals", "If", "Not", "Or", "Condition", "GetAtt", "Ref", "Length", "ToJsonString"
+] as const
+
+const longName = (name: string) => (name === "Ref" || name === "Condition" ? name : `Fn::${name}`)
+
+const tags: Array<ScalarTag | CollectionTag> = functions.flatMap((name) => {
+  const key = longName(name)
+  const scalar: ScalarTag = {
+    tag: `!${name}`,
+    resolve: (value: string) =>
+      name === "GetAtt" ? { [key]: value.split(".", 2) } : { [key]: value }
+  }
+  const seq: CollectionTag = {
+    tag: `!${name}`,
+    collection: "seq",
+    resolve: (value) => ({ [key]: (value as unknown as { toJSON: () => unknown }).toJSON() })
+  }
+  const map: CollectionTag = {
+    tag: `!${name}`,
+    collection: "map",
+    resolve: (value) => ({ [key]: (value as unknown as { toJSON: () => unknown }).toJSON() })
+  }
+  return [scalar, seq, map]
+})
+
+export interface Template {
+  readonly AWSTemplateFormatVersion?: string
+  readonly Description?: string
+  readonly Parameters?: { readonly [name: string]: { readonly Type: string; readonly Default?: Cfn; readonly [k: string]: Cfn | undefined } }
+  readonly Resources: { readonly [logicalId: string]: { readonly Type: string; readonly Properties?: { readonly [k: string]: Cfn } } }
+  readonly Outputs?: { readonly [name: string]: { readonly Value: Cfn } }
+}
+
+export const parseTemplate = (text: string): Template => {
+  const doc = parse(text, { customTags: tags, strict: true, uniqueKeys: true }) as unknown
+  if (typeof doc !== "object" || doc === null || !("Resources" in doc)) throw new Error("not a CloudFormation template (no Resources)")
+  return doc as Template
+}
+
+export const loadTemplate = (path: string): Template => parseTemplate(readFileSync(path, "utf8"))
+
+export const pseudoParameters: Readonly<Record<string, string>> = {
+  "AWS::AccountId": "222233334444",
+  "AWS::Region": "eu-west-1",
+  "AWS::Partition": "aws",
+  "AWS::StackName": "StackSet-test",
+  "AWS::StackId": "arn:aws:cloudformation:eu-west-1:222233334444:stack/StackSet-test/1",
+  "AWS::URLSuffix": "amazonaws.com",
+  "AWS::NoValue": "",
+  "AWS::NotificationARNs": ""
+}
+
+const isObject = (v: Cfn): v is { readonly [key: string]: Cfn } => typeof v === "object" && v !== null && !Array.isArray(v)
+
+/** Every `Ref`, `Fn::GetAtt` and `${Name}` of `Fn::Sub` in a value: what a template refers to. */
+export const referencedNames = (value: Cfn, subLocals: ReadonlySet<string> = new Set()): ReadonlyArray<string> => {
+  if (Array.isArray(value)) return value.flatMap((v: Cfn) => referencedNames(v, subLocals))
+  if (!isObject(value)) return []
+  const keys = Object.keys(value)
+  if (keys.length === 1) {
+    const [key] = keys as [string]
+    const arg = value[key] as Cfn
+    if (key === "Ref" && typeof arg === "string") return subLocals.has(arg) ? [] : [arg]
+    if (key === "Fn::GetAtt" && Array.isArray(arg) && typeof arg[0] === "string") return [arg[0]]
+    if (key === "Fn::Sub") {
+      const [text, vars] = typeof arg === "string" ? [arg, {}] : (arg as [string, { readonly [k: string]: Cfn }])
+      const locals = new Set([...subLocals, ...Object.keys(vars)])
+      const inText = [...text.matchAll(/\$\{([^!}][^}]*)\}/g)].map((m) => (m[1] ?? "").split(".")[0] ?? "").filter((n) => !locals.has(n))
+      return [...inText, ...Object.values(vars).flatMap((v) => referencedNames(v, subLocals))]
+    }
+  }
+  return Object.values(value).flatMap((v) => referencedNames(v, subLocals))
+}
+
+/**
+ * Evaluates the intrinsics of a value with the given parameters: Ref to a parameter gives its
+ * value (a CommaDelimitedList gives a list), Ref/GetAtt to a resource give a recognisable ARN-like
+ * placeholder, Sub/Join/Select/Split are computed.
+ */
+export const resolve = (template: Template, params: Readonly<Record<string, Cfn>>, value: Cfn): Cfn => {
+  const paramValue = (name: string): Cfn => {
+    if (name in pseudoParameters) return pseudoParameters[name] as string
+    const declared = template.Parameters?.[name]
+    if (declared !== undefined) {
+      const given = name in params ? params[name] as Cfn : declared.Default
+      if (given === undefined) throw new Error(`parameter ${name} has no value`)
+      if (declared.Type === "CommaDelimitedList" || declared.Type.startsWith("List<")) {
+        return Array.isArray(given) ? given : String(given).split(",")
+      }
+      return given
+    }
+    if (name in template.Resources) return `arn:aws:test:::${name}`
+    throw new Error(`Ref to unknown name ${name}`)
+  }
+  const go = (v: Cfn, locals: Readonly<Record<string, Cfn>>): Cfn => {
+    if (Array.isArray(v)) return v.map((x: Cfn) => go(x, locals))
+    if (!isObject(v)) return v
+    const keys = Object.keys(v)
+    if (keys.length === 1) {
+      const [key] = keys as [string]
+      const arg = v[key] as Cfn
+      switch (key) {
+        case "Ref":
+          return typeof arg === "string" && arg in locals ? locals[arg] as Cfn : paramValue(String(arg))
+        case "Fn::GetAtt": {
+          const [id, attr] = arg as [string, string]
+          if (!(id in template.Resources)) throw new Error(`GetAtt of unknown resource ${id}`)
+          return `arn:aws:test:::${id}.${attr}`
+        }
+        case "Fn::Sub": {
+          const [text, vars] = typeof arg === "string" ? [arg, {}] : (arg as [string, { readonly [k: string]: Cfn }])
+          const scope: Record<string, Cfn> = { ...locals }
+          for (const [k, x] of Object.entries(vars)) scope[k] = go(x, locals)
+          return text.replace(/\$\{([^!}][^}]*)\}/g, (_, name: string) => {
+            const [id, attr] = name.split(".")
+            if (id !== undefined && attr !== undefined) return `arn:aws:test:::${id}.${attr}`
+            return String(name in scope ? scope[name] : paramValue(name))
+          })
+        }
+        case "Fn::Join": {
+          const [sep, list] = arg as [string, Cfn]
+          return (go(list, locals) as ReadonlyArray<Cfn>).map(String).join(sep)
+        }
+        case "Fn::Select": {
+          const [index, list] = arg as [Cfn, Cfn]
+          const items = go(list, locals) as ReadonlyArray<Cfn>
+          const item = items[Number(go(index, locals))]
+          if (item === undefined) throw new Error("Fn::Select out of range")
+          return item
+        }
+        case "Fn::Split": {
+          const [sep, text] = arg as [string, Cfn]
+          return String(go(text, locals)).split(sep)
+        }
+        default:
+          if (key.startsWith("Fn::")) throw new Error(`resolver does not know ${key}`)
+      }
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, go(x, locals)]))
+  }
+  return go(value, {})
+}
