@@ -198,7 +198,8 @@ export class SubmissionParser {
       this.state = S.Colon
     } else {
       if (this.key === "file_data") return this.fail("file_data must be a string")
-      this.fields[this.key] = value
+      // Like JSON.parse, "__proto__" is an ordinary member, not the object's prototype.
+      Object.defineProperty(this.fields, this.key, { value, enumerable: true, writable: true, configurable: true })
       this.state = S.AfterValue
     }
   }
