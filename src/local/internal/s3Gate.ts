@@ -101,8 +101,11 @@ const listBuckets = (registry: Registry, account: string) =>
     `<Bucket><Name>${xmlEscape(b.name)}</Name><CreationDate>${b.createdAt.toISOString()}</CreationDate></Bucket>`
   ).join("") + `</Buckets></ListAllMyBucketsResult>`
 
-/** Headers that must not reach s3rver: credentials (s3rver would try to check them) and hop-by-hop ones. */
-const dropped = new Set(["authorization", "x-amz-security-token", "host", "connection"])
+/**
+ * Headers that must not reach s3rver: credentials (s3rver would try to check them) and
+ * hop-by-hop ones (`Expect: 100-continue` was already answered by the gate's own server).
+ */
+const dropped = new Set(["authorization", "x-amz-security-token", "host", "connection", "expect"])
 
 export const makeGate = (options: {
   readonly iam: Iam

@@ -52,7 +52,8 @@ export const listen = (
         requestTimeout: timeout,
         // Node checks request timeouts on this interval (30 s by default): too coarse for 10 s.
         connectionsCheckingInterval: timeout > 0 ? Math.min(1000, timeout) : 30_000,
-        keepAliveTimeout: 5_000
+        // Longer than any client's idle pool, so a reused keep-alive socket is never closed under it.
+        keepAliveTimeout: 60_000
       }, handler)
       const sockets = new Set<Socket>()
       server.on("connection", (socket) => {
