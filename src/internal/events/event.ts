@@ -1,0 +1,29 @@
+/**
+ * One event of any accepted shape, told apart by the field only that shape has: an EventBridge
+ * envelope has `detail-type`, a notification or CloudTrail log file has `Records`, S3's test
+ * message has `Event`, a bare CloudTrail record has `eventSource`.
+ */
+import { ParseResult, Predicate, Schema } from "effect"
+import { CloudTrailRecord } from "./cloudTrail.js"
+import { EventBridgeEvent } from "./eventBridge.js"
+import { describe } from "./issue.js"
+import { RecordsEvent } from "./records.js"
+import { TestEvent } from "./s3Notification.js"
+import { decodeOnly, EventItems } from "./schema.js"
+
+export const Event = decodeOnly(Schema.Unknown, EventItems, (input, options, ast) => {
+  if (!Predicate.isRecord(input)) {
+    return ParseResult.fail(new ParseResult.Type(ast, input, `expected an event object, got ${describe(input)}`))
+  }
+  if ("detail-type" in input) return ParseResult.decodeUnknown(EventBridgeEvent)(input, options)
+  if ("Records" in input) return ParseResult.decodeUnknown(RecordsEvent)(input, options)
+  if ("Event" in input) return ParseResult.map(ParseResult.decodeUnknown(TestEvent)(input, options), (item) => [item])
+  if ("eventSource" in input) return ParseResult.map(ParseResult.decodeUnknown(CloudTrailRecord)(input, options), (item) => [item])
+  return ParseResult.fail(
+    new ParseResult.Type(
+      ast,
+      input,
+      "not an S3 event: expected an EventBridge envelope (detail-type), Records, or a CloudTrail record (eventSource)"
+    )
+  )
+})
