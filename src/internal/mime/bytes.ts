@@ -1,22 +1,23 @@
 /** Byte-level helpers shared by the signature checks. */
 
-/** Bytes of an ASCII/Latin-1 string (signatures are written as strings with \x escapes). */
-export const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0))
-
-/** Whether `sig` occurs in `raw` at byte `at`. */
-export const hasAt = (raw: Uint8Array, sig: Uint8Array, at: number): boolean => {
+/** Whether `sig` (bytes, or a Latin-1 string) occurs in `raw` at byte `at`. */
+export const hasAt = (raw: Uint8Array, sig: Uint8Array | string, at: number): boolean => {
   if (raw.length < at + sig.length) return false
-  for (let i = 0; i < sig.length; i++) if (raw[at + i] !== sig[i]) return false
+  if (typeof sig === "string") {
+    for (let i = 0; i < sig.length; i++) if (raw[at + i] !== sig.charCodeAt(i)) return false
+  } else {
+    for (let i = 0; i < sig.length; i++) if (raw[at + i] !== sig[i]) return false
+  }
   return true
 }
 
 /** Whether `raw` starts with `sig`. */
-export const hasPrefix = (raw: Uint8Array, sig: Uint8Array): boolean => hasAt(raw, sig, 0)
+export const hasPrefix = (raw: Uint8Array, sig: Uint8Array | string): boolean => hasAt(raw, sig, 0)
 
-/** First index of `sig` in `raw` at or after `from`, or -1. */
-export const indexOf = (raw: Uint8Array, sig: Uint8Array, from = 0): number => {
-  const first = sig[0]
-  if (first === undefined) return from
+/** First index of `sig` (bytes, or a Latin-1 string) in `raw` at or after `from`, or -1. */
+export const indexOf = (raw: Uint8Array, sig: Uint8Array | string, from = 0): number => {
+  if (sig.length === 0) return from
+  const first = typeof sig === "string" ? sig.charCodeAt(0) : sig[0]!
   for (let i = raw.indexOf(first, from); i !== -1 && i + sig.length <= raw.length; i = raw.indexOf(first, i + 1)) {
     if (hasAt(raw, sig, i)) return i
   }
@@ -41,13 +42,8 @@ export const skipSpace = (raw: Uint8Array, from = 0): number => {
 }
 
 /** A detector that passes when `raw` starts with any of `sigs`. */
-export const prefixes = (...sigs: ReadonlyArray<string>): ((raw: Uint8Array) => boolean) => {
-  const encoded = sigs.map(latin1)
-  return (raw) => encoded.some((sig) => hasPrefix(raw, sig))
-}
+export const prefixes = (...sigs: ReadonlyArray<string>): ((raw: Uint8Array) => boolean) =>
+  (raw) => sigs.some((sig) => hasAt(raw, sig, 0))
 
 /** A detector that passes when `sig` occurs at byte `at`. */
-export const at = (at: number, sig: string): ((raw: Uint8Array) => boolean) => {
-  const encoded = latin1(sig)
-  return (raw) => hasAt(raw, encoded, at)
-}
+export const at = (at: number, sig: string): ((raw: Uint8Array) => boolean) => (raw) => hasAt(raw, sig, at)

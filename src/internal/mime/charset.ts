@@ -3,23 +3,19 @@
  * from a byte-order mark, else `utf-8` for ASCII or valid UTF-8, else `iso-8859-1` or
  * `windows-1252` when every byte could be Latin text, else none.
  */
+import { hasPrefix } from "./bytes.js"
 
-const boms: ReadonlyArray<readonly [ReadonlyArray<number>, string]> = [
-  [[0xef, 0xbb, 0xbf], "utf-8"],
+const boms: ReadonlyArray<readonly [string, string]> = [
+  ["\xef\xbb\xbf", "utf-8"],
   // UTF-32 before UTF-16: FF FE 00 00 also starts with the UTF-16LE mark.
-  [[0x00, 0x00, 0xfe, 0xff], "utf-32be"],
-  [[0xff, 0xfe, 0x00, 0x00], "utf-32le"],
-  [[0xfe, 0xff], "utf-16be"],
-  [[0xff, 0xfe], "utf-16le"]
+  ["\x00\x00\xfe\xff", "utf-32be"],
+  ["\xff\xfe\x00\x00", "utf-32le"],
+  ["\xfe\xff", "utf-16be"],
+  ["\xff\xfe", "utf-16le"]
 ]
 
 /** The charset a byte-order mark at the start of `bytes` declares, if any. */
-export const charsetFromBom = (bytes: Uint8Array): string | undefined => {
-  for (const [bom, charset] of boms) {
-    if (bom.every((b, i) => bytes[i] === b)) return charset
-  }
-  return undefined
-}
+export const charsetFromBom = (bytes: Uint8Array): string | undefined => boms.find(([bom]) => hasPrefix(bytes, bom))?.[1]
 
 /**
  * file(1)'s table (encoding.c), which mimetype copies: 1 = plain ASCII text, 2 = ISO-8859 text,
@@ -33,15 +29,41 @@ for (let b = 0x20; b < 0x7f; b++) textClass[b] = ASCII
 textClass[0x85] = ASCII
 for (let b = 0xa0; b <= 0xff; b++) textClass[b] = LATIN
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
-
-const isUtf8 = (bytes: Uint8Array): boolean => {
-  try {
-    utf8.decode(bytes)
-    return true
-  } catch {
-    return false
+/** Go's utf8.Valid: well-formed sequences only (no overlongs, surrogates or code points past U+10FFFF). */
+const isUtf8 = (b: Uint8Array): boolean => {
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!
+    if (c < 0x80) {
+      i++
+      continue
+    }
+    let n: number
+    let min = 0x80
+    let max = 0xbf
+    if (c >= 0xc2 && c <= 0xdf) n = 1
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2
+      if (c === 0xe0) min = 0xa0
+      if (c === 0xed) max = 0x9f
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3
+      if (c === 0xf0) min = 0x90
+      if (c === 0xf4) max = 0x8f
+    } else return false
+    const second = b[i + 1]
+    if (second === undefined || second < min || second > max) return false
+    for (let k = 2; k <= n; k++) {
+      const cont = b[i + k]
+      if (cont === undefined || cont < 0x80 || cont > 0xbf) return false
+    }
+    i += n + 1
   }
+  return true
+}
+
+const hasHighByte = (bytes: Uint8Array): boolean => {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return true
+  return false
 }
 
 /** Drops a multi-byte sequence cut off by the end of the sample, so truncation is not an error. */
@@ -55,24 +77,26 @@ const withoutPartialRune = (bytes: Uint8Array): Uint8Array => {
   return bytes
 }
 
-const latin = (bytes: Uint8Array): string | undefined => {
-  let c1 = false
-  for (const b of bytes) {
-    const cls = textClass[b]!
-    if (cls !== ASCII && cls !== LATIN) return undefined
-    if (b >= 0x80 && b <= 0x9f) c1 = true
-  }
-  // Bytes 0x80–0x9F are C1 controls in ISO-8859-1 but punctuation in Windows-1252.
-  return c1 ? "windows-1252" : "iso-8859-1"
-}
-
 /** The charset of plain text: BOM, then UTF-8 (ASCII counts as UTF-8, as W3C recommends), then Latin. */
 export const charsetOfPlain = (bytes: Uint8Array): string | undefined => {
   if (bytes.length === 0) return undefined
   const bom = charsetFromBom(bytes)
   if (bom !== undefined) return bom
-  const trimmed = withoutPartialRune(bytes)
-  if (trimmed.some((b) => b >= 0x80) && isUtf8(trimmed)) return "utf-8"
-  if (bytes.every((b) => textClass[b] === ASCII)) return "utf-8"
-  return latin(bytes)
+  // Only high bytes outside a cut-off last sequence call for the UTF-8 check, as in mimetype.
+  const complete = withoutPartialRune(bytes)
+  if (hasHighByte(complete) && isUtf8(complete)) return "utf-8"
+  let ascii = true
+  let latin = true
+  let c1 = false
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!
+    const cls = textClass[b]
+    if (cls !== ASCII) ascii = false
+    if (cls === 0) latin = false
+    // Bytes 0x80–0x9F are C1 controls in ISO-8859-1 but punctuation in Windows-1252.
+    if (b >= 0x80 && b <= 0x9f) c1 = true
+  }
+  if (ascii) return "utf-8"
+  if (!latin) return undefined
+  return c1 ? "windows-1252" : "iso-8859-1"
 }

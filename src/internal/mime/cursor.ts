@@ -46,9 +46,10 @@ export class Cursor {
 
   /** The next line without its LF (and a CR before it); the cursor moves past the LF. */
   line(): Uint8Array {
-    let line = this.popUntil(0x0a)
-    if (line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1)
-    this.advance(1)
-    return line
+    const start = this.pos
+    const lf = this.bytes.indexOf(0x0a, start)
+    const end = lf === -1 ? this.bytes.length : lf
+    this.pos = lf === -1 ? end : lf + 1
+    return this.bytes.subarray(start, end > start && this.bytes[end - 1] === 0x0d ? end - 1 : end)
   }
 }

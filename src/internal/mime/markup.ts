@@ -1,4 +1,4 @@
-import { hasPrefix, indexOf, isSpace, latin1 } from "./bytes.js"
+import { hasPrefix, indexOf, isSpace } from "./bytes.js"
 import type { Cursor } from "./cursor.js"
 
 /** One attribute of an SGML tag: name and value (either may be empty), and whether more may follow. */
@@ -58,8 +58,8 @@ const attributeValue = (s: Cursor): { value: Uint8Array; more: boolean } => {
   }
 }
 
-const commentOpen = latin1("<!--")
-const commentClose = latin1("-->")
+const commentOpen = "<!--"
+const commentClose = "-->"
 
 /** Skips one `<!-- … -->` comment at the cursor; false (and no move) when there is none. */
 export const skipComment = (s: Cursor): boolean => {

@@ -1,5 +1,5 @@
 /** Archive and compression signatures, as mimetype v1.4.13 checks them. */
-import { at, hasPrefix, indexOf, latin1, prefixes, u16le, u32le } from "../bytes.js"
+import { at, hasPrefix, indexOf, prefixes, u16le, u32le } from "../bytes.js"
 import { node, type Node } from "../node.js"
 import { isText } from "../text/plain.js"
 import { isZip } from "./zip.js"
@@ -17,7 +17,7 @@ const isTar = (s: Uint8Array): boolean => {
   if (s.length < 512) return false
   const header = s.subarray(0, 512)
   // GNU's gpkg (a tar whose first member names the format) is not a plain tar for mimetype.
-  if (indexOf(header.subarray(0, 100), latin1("/gpkg-1\x00")) !== -1) return false
+  if (indexOf(header.subarray(0, 100), "/gpkg-1\x00") !== -1) return false
   const field = trimNulSpace(header.subarray(148, 156))
   if (field.length === 0) return false
   let recorded = 0
@@ -38,7 +38,7 @@ const isTar = (s: Uint8Array): boolean => {
 
 /** A Chrome extension: the Cr24 header, then a ZIP after the key and signature it announces. */
 const isCrx = (s: Uint8Array): boolean => {
-  if (s.length < 16 || !hasPrefix(s, latin1("Cr24"))) return false
+  if (s.length < 16 || !hasPrefix(s, "Cr24")) return false
   const zipAt = 16 + u32le(s, 8) + u32le(s, 12)
   return s.length >= zipAt && isZip(s.subarray(zipAt))
 }
@@ -60,12 +60,12 @@ export const zstd = node("application/zstd", (s) => {
 })
 export const cab = node("application/vnd.ms-cab-compressed", prefixes("MSCF\x00\x00\x00\x00"))
 export const installShieldCab = node("application/x-installshield", (s) =>
-  s.length > 7 && hasPrefix(s, latin1("ISc(")) && s[6] === 0 && [1, 2, 4].includes(s[7]!))
+  s.length > 7 && hasPrefix(s, "ISc(") && s[6] === 0 && [1, 2, 4].includes(s[7]!))
 export const rpm = node("application/x-rpm", prefixes("\xed\xab\xee\xdb", "drpm"))
 export const xz = node("application/x-xz", prefixes("\xfd7zXZ\x00"))
 export const lzip = node("application/lzip", prefixes("LZIP"))
 export const cpio = node("application/x-cpio", (s) =>
-  s.length >= 6 && (u16le(s, 0) === 0o70707 || ["070707", "070701", "070702"].some((m) => hasPrefix(s, latin1(m)))))
+  s.length >= 6 && (u16le(s, 0) === 0o70707 || ["070707", "070701", "070702"].some((m) => hasPrefix(s, m))))
 export const crx = node("application/x-chrome-extension", isCrx)
 /** zlib: a CMF/FLG pair divisible by 31 with deflate's "x" — and not plain text that happens to start so. */
 export const zlib = node("application/zlib", (s) => s.length > 1 && s[0] === 0x78 && ((s[0] << 8) | s[1]!) % 31 === 0 && !isText(s))

@@ -1,18 +1,18 @@
 /** Document, database, font, executable and other signatures, as mimetype v1.4.13 checks them. */
-import { at, hasAt, hasPrefix, indexOf, latin1, prefixes, u32be, u32le } from "../bytes.js"
+import { at, hasAt, hasPrefix, indexOf, prefixes, u32be, u32le } from "../bytes.js"
 import { node, type Node } from "../node.js"
 import { IgnoreCase, match } from "../pattern.js"
 import { oleSubtype } from "./ole.js"
 
-export const pdf = node("application/pdf", (s) => indexOf(s.subarray(0, 1024), latin1("%PDF-")) !== -1)
+export const pdf = node("application/pdf", (s) => indexOf(s.subarray(0, 1024), "%PDF-") !== -1)
 export const fdf = node("application/vnd.fdf", prefixes("%FDF"))
 export const ole: Node = { mime: "application/x-ole-storage", test: prefixes("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), subtype: oleSubtype }
 export const ps = node("application/postscript", prefixes("%!PS-Adobe-"))
 
-const signedData = latin1("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07")
+const signedData = "\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07"
 /** PKCS#7: PEM armour, or a DER SEQUENCE (any length form) whose first element is the pkcs7 OID. */
 export const p7s = node("application/pkcs7-signature", (s) => {
-  if (hasPrefix(s, latin1("-----BEGIN PKCS7"))) return true
+  if (hasPrefix(s, "-----BEGIN PKCS7")) return true
   if (s.length < 20 || s[0] !== 0x30) return false
   const form = s[1]! - 0x80
   return form >= 0 && form <= 4 && hasAt(s, signedData, form + 2)
@@ -29,7 +29,7 @@ export const mobi = node("application/x-mobipocket-ebook", at(60, "BOOKMOBI"))
 export const lit = node("application/x-ms-reader", prefixes("ITOLITLS"))
 export const sqlite = node("application/vnd.sqlite3", prefixes("SQLite format 3\x00"))
 export const marc = node("application/marc", (s) => {
-  if (s.length < 24 || !hasAt(s, latin1("4500"), 20)) return false
+  if (s.length < 24 || !hasAt(s, "4500", 20)) return false
   for (let i = 0; i < 5; i++) if (s[i]! < 0x30 || s[i]! > 0x39) return false
   return s.subarray(0, 2048).includes(0x1e)
 })
@@ -47,19 +47,19 @@ export const dbf = node("application/x-dbf", (s) => {
 })
 export const dicom = node("application/dicom", at(128, "DICM"))
 export const chm = node("application/vnd.ms-htmlhelp", prefixes("ITSF\x03\x00\x00\x00\x60\x00\x00\x00"))
-export const wordPerfect = node("application/vnd.wordperfect", (s) => s.length >= 10 && hasPrefix(s, latin1("\xffWPC")) && s[8] === 1 && s[9] === 10)
+export const wordPerfect = node("application/vnd.wordperfect", (s) => s.length >= 10 && hasPrefix(s, "\xffWPC") && s[8] === 1 && s[9] === 10)
 export const oneNote = node("application/onenote", prefixes("\xe4\x52\x5c\x7b\x8c\xd8\xa7\x4d\xae\xb1\x53\x78\xd0\x29\x96\xd3"))
 export const os2Inf = node("application/x-os2-inf", prefixes("HSP\x01\x9b\x00"))
 export const os2Hlp = node("application/x-os2-hlp", prefixes("HSP\x10\x9b\x00"))
 export const frameMaker = node("application/vnd.framemaker", (s) =>
-  (hasPrefix(s, latin1("<MakerFile")) || hasPrefix(s, latin1("<MakerDictionary")) || match(s, 0, "<BOOKFILE", IgnoreCase) !== -1) &&
+  (hasPrefix(s, "<MakerFile") || hasPrefix(s, "<MakerDictionary") || match(s, 0, "<BOOKFILE", IgnoreCase) !== -1) &&
   s.subarray(0, 512).includes(0))
-export const grib = node("application/grib", (s) => s.length > 7 && hasPrefix(s, latin1("GRIB")) && (s[7] === 1 || s[7] === 2))
-export const bufr = node("application/bufr", (s) => s.length > 7 && hasPrefix(s, latin1("BUFR")) && (s[7] === 3 || s[7] === 4))
+export const grib = node("application/grib", (s) => s.length > 7 && hasPrefix(s, "GRIB") && (s[7] === 1 || s[7] === 2))
+export const bufr = node("application/bufr", (s) => s.length > 7 && hasPrefix(s, "BUFR") && (s[7] === 3 || s[7] === 4))
 export const parquet = node("application/vnd.apache.parquet", prefixes("PAR1"))
 export const cbor = node("application/cbor", prefixes("\xd9\xd9\xf7"))
 export const tzif = node("application/tzif", (s) =>
-  s.length >= 44 && hasPrefix(s, latin1("TZif")) && u32be(s, 36) !== 0 && (s[4] === 0 || s[4] === 0x32 || s[4] === 0x33))
+  s.length >= 44 && hasPrefix(s, "TZif") && u32be(s, 36) !== 0 && (s[4] === 0 || s[4] === 0x32 || s[4] === 0x33))
 
 /** ELF: the file type (e_type, either byte order) gives object, executable, library or core dump. */
 const elfType = (t: number) => (s: Uint8Array) => s.length > 17 && ((s[16] === t && s[17] === 0) || (s[16] === 0 && s[17] === t))

@@ -1,5 +1,5 @@
 /** Font signatures, as mimetype v1.4.13 checks them. */
-import { hasAt, hasPrefix, indexOf, latin1, prefixes, u16be } from "../bytes.js"
+import { hasAt, hasPrefix, indexOf, prefixes, u16be } from "../bytes.js"
 import { node } from "../node.js"
 
 /** Table tags a TrueType font may list first (its directory is sorted by tag). */
@@ -10,12 +10,12 @@ const firstTables = new Set([
 ])
 
 export const ttf = node("font/ttf", (s) =>
-  hasPrefix(s, latin1("\x00\x01\x00\x00")) && s.length >= 16 && u16be(s, 4) < 49 &&
+  hasPrefix(s, "\x00\x01\x00\x00") && s.length >= 16 && u16be(s, 4) < 49 &&
   firstTables.has(String.fromCharCode(...s.subarray(12, 16))))
 export const woff = node("font/woff", prefixes("wOFF"))
 export const woff2 = node("font/woff2", prefixes("wOF2"))
-export const otf = node("font/otf", (s) => s.length > 48 && hasPrefix(s, latin1("OTTO\x00")) && indexOf(s.subarray(12, 48), latin1("CFF ")) !== -1)
+export const otf = node("font/otf", (s) => s.length > 48 && hasPrefix(s, "OTTO\x00") && indexOf(s.subarray(12, 48), "CFF ") !== -1)
 export const ttc = node("font/collection", (s) =>
-  s.length > 7 && hasPrefix(s, latin1("ttcf")) && (hasAt(s, latin1("\x00\x01\x00\x00"), 4) || hasAt(s, latin1("\x00\x02\x00\x00"), 4)))
+  s.length > 7 && hasPrefix(s, "ttcf") && (hasAt(s, "\x00\x01\x00\x00", 4) || hasAt(s, "\x00\x02\x00\x00", 4)))
 export const eot = node("application/vnd.ms-fontobject", (s) =>
-  s.length > 35 && hasAt(s, latin1("LP"), 34) && ["\x02\x00\x01", "\x01\x00\x00", "\x02\x00\x02"].some((v) => hasAt(s, latin1(v), 8)))
+  s.length > 35 && hasAt(s, "LP", 34) && ["\x02\x00\x01", "\x01\x00\x00", "\x02\x00\x02"].some((v) => hasAt(s, v, 8)))

@@ -1,15 +1,13 @@
 /** ISO base media files (MP4 family, HEIF/AVIF, 3GPP…) by the major brand of their `ftyp` box. */
-import { hasAt, latin1 } from "../bytes.js"
+import { hasAt } from "../bytes.js"
 import { node, type Node } from "../node.js"
 
 /** A file whose major brand (bytes 8–12) is one of `brands`. */
-const brands = (mime: string, ...names: ReadonlyArray<string>): Node => {
-  const encoded = names.map(latin1)
-  return node(mime, (sample) => sample.length >= 12 && encoded.some((b) => hasAt(sample, b, 8)))
-}
+const brands = (mime: string, ...names: ReadonlyArray<string>): Node =>
+  node(mime, (sample) => sample.length >= 12 && names.some((b) => hasAt(sample, b, 8)))
 
 /** An `ftyp` box first; its size's high byte 0 rules out text that happens to say "ftyp". */
-export const isFtyp = (sample: Uint8Array): boolean => sample.length >= 12 && sample[0] === 0 && hasAt(sample, latin1("ftyp"), 4)
+export const isFtyp = (sample: Uint8Array): boolean => sample.length >= 12 && sample[0] === 0 && hasAt(sample, "ftyp", 4)
 
 export const mp4: Node = node("video/mp4", isFtyp, [
   brands("image/avif", "avif", "avis"),
@@ -29,11 +27,11 @@ export const mp4: Node = node("video/mp4", isFtyp, [
     "dv3a", "dv3b", "dvr1", "dvt1", "emsg")
 ])
 
-const atoms = ["moov\x00", "mdat\x00", "free\x00", "skip\x00", "pnot\x00"].map(latin1)
+const atoms = ["moov\x00", "mdat\x00", "free\x00", "skip\x00", "pnot\x00"]
 
 /** QuickTime: the `qt  `/`moov` brands, or a classic movie that starts with a bare atom. */
 export const quickTime: Node = node("video/quicktime", (sample) => {
   if (sample.length < 12) return false
-  if (hasAt(sample, latin1("ftypqt  "), 4) || hasAt(sample, latin1("ftypmoov"), 4)) return sample[0] === 0
-  return atoms.some((a) => hasAt(sample, a, 4)) || hasAt(sample, latin1("\x00\x00\x00\x08wide"), 0)
+  if (hasAt(sample, "ftypqt  ", 4) || hasAt(sample, "ftypmoov", 4)) return sample[0] === 0
+  return atoms.some((a) => hasAt(sample, a, 4)) || hasAt(sample, "\x00\x00\x00\x08wide", 0)
 })

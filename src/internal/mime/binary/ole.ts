@@ -3,7 +3,7 @@
  * by the root storage's CLSID, then by the streams under the root, then, when the head is too
  * short to reach the directory, by the sector-512 signatures mimetype v1.4.13 falls back on.
  */
-import { hasAt, hasPrefix, indexOf, latin1, u32le } from "../bytes.js"
+import { hasAt, hasPrefix, indexOf, u32le } from "../bytes.js"
 import { readDirectory } from "./cfb.js"
 
 const WORD = "application/msword"
@@ -47,9 +47,9 @@ const clsidAtDirectoryStart = (head: Uint8Array, clsid: Uint8Array): boolean => 
   return head.length > at + 16 && hasAt(head, clsid, at)
 }
 
-const utf16 = (s: string) => latin1(s.split("").join("\x00"))
-const excelHeaders = ["\x09\x08\x10\x00\x00\x06\x05\x00", ...["\x10", "\x1f", "\x22", "\x23", "\x28", "\x29"].map((b) => `\xfd\xff\xff\xff${b}`)].map(latin1)
-const powerPointHeaders = ["\xa0\x46\x1d\xf0", "\x00\x6e\x1e\xf0", "\x0f\x00\xe8\x03"].map(latin1)
+const utf16 = (s: string) => s.split("").join("\x00")
+const excelHeaders = ["\x09\x08\x10\x00\x00\x06\x05\x00", ...["\x10", "\x1f", "\x22", "\x23", "\x28", "\x29"].map((b) => `\xfd\xff\xff\xff${b}`)]
+const powerPointHeaders = ["\xa0\x46\x1d\xf0", "\x00\x6e\x1e\xf0", "\x0f\x00\xe8\x03"]
 const workbookName = utf16("WksSSWorkBook")
 const powerPointName = utf16("PowerPoint Document")
 
@@ -60,7 +60,7 @@ const bySignature = (head: Uint8Array): string | undefined => {
   const names = head.subarray(1152, 4096)
   if (excelHeaders.some((h) => hasPrefix(sector1, h)) || (head.length > 1152 && indexOf(names, workbookName) !== -1)) return EXCEL
   if (powerPointHeaders.some((h) => hasPrefix(sector1, h))) return POWERPOINT
-  if (hasPrefix(sector1, latin1("\xfd\xff\xff\xff")) && head[518] === 0 && head[519] === 0) return POWERPOINT
+  if (hasPrefix(sector1, "\xfd\xff\xff\xff") && head[518] === 0 && head[519] === 0) return POWERPOINT
   if (head.length > 1152 && indexOf(names, powerPointName) !== -1) return POWERPOINT
   return undefined
 }

@@ -2,10 +2,10 @@
  * Formats packaged as ZIP, told apart the way mimetype does: by the `mimetype` file OpenDocument
  * and EPUB store first, and by the names of the leading local file entries.
  */
-import { at, indexOf, latin1, u16le } from "../bytes.js"
+import { at, indexOf, u16le } from "../bytes.js"
 import { node, type Node } from "../node.js"
 
-const localHeader = latin1("PK\x03\x04")
+const localHeader = "PK\x03\x04"
 
 /** Names of the local file entries, in order, as far as the sample reaches (at most `max`). */
 const entryNames = (sample: Uint8Array, max: number): ReadonlyArray<string> => {

@@ -1,15 +1,12 @@
 /** The line-oriented text formats mimetype recognises: RTF, subtitles, vCard, iCalendar, WARC, Netpbm, e-mail. */
-import { hasPrefix, isSpace, latin1 } from "../bytes.js"
+import { hasPrefix, isSpace } from "../bytes.js"
 import { Cursor } from "../cursor.js"
 import { node, type Node } from "../node.js"
 import { asString } from "../markup.js"
 import { IgnoreCase, match } from "../pattern.js"
 import { caseInsensitivePrefix } from "./scripts.js"
 
-const startsWithAny = (...sigs: ReadonlyArray<string>) => {
-  const encoded = sigs.map(latin1)
-  return (sample: Uint8Array) => encoded.some((sig) => hasPrefix(sample, sig))
-}
+const startsWithAny = (...sigs: ReadonlyArray<string>) => (sample: Uint8Array) => sigs.some((sig) => hasPrefix(sample, sig))
 
 export const rtf: Node = node("text/rtf", startsWithAny("{\\rtf"))
 
@@ -40,8 +37,8 @@ const webvttPrefixes = ["\n", "\r", " ", "\t"].flatMap((sep) => [`\xef\xbb\xbfWE
 const webvttStart = startsWithAny(...webvttPrefixes)
 export const webvtt: Node = node("text/vtt", (sample) => {
   if (webvttStart(sample)) return true
-  const whole = asString(sample)
-  return whole === "\xef\xbb\xbfWEBVTT" || whole === "WEBVTT"
+  // The bare header, with nothing after it, is a (degenerate) WebVTT file too.
+  return (sample.length === 6 || sample.length === 9) && (asString(sample) === "\xef\xbb\xbfWEBVTT" || asString(sample) === "WEBVTT")
 })
 
 export const vcard: Node = node("text/vcard", caseInsensitivePrefix("BEGIN:VCARD\n", "BEGIN:VCARD\r\n"))
@@ -55,7 +52,7 @@ const spaces = [0x20, 0x0d, 0x0a, 0x0c, 0x09]
 
 /** Netpbm P1–P6: the magic, then (after comments) a line starting with a positive width and height. */
 const netpbm = (...magics: ReadonlyArray<string>) => (sample: Uint8Array): boolean => {
-  const magic = magics.map(latin1).find((m) => hasPrefix(sample, m))
+  const magic = magics.find((m) => hasPrefix(sample, m))
   if (magic === undefined) return false
   const s = new Cursor(sample, magic.length)
   let line = new Cursor(new Uint8Array(0))
@@ -73,7 +70,7 @@ const netpbm = (...magics: ReadonlyArray<string>) => (sample: Uint8Array): boole
 
 /** Netpbm P7 (PAM): a header with WIDTH, HEIGHT, DEPTH and MAXVAL before ENDHDR. */
 const pam = (sample: Uint8Array): boolean => {
-  if (!hasPrefix(sample, latin1("P7\n"))) return false
+  if (!hasPrefix(sample, "P7\n")) return false
   const seen = new Set<string>()
   const s = new Cursor(sample)
   for (let i = 0; i < 128; i++) {

@@ -41,112 +41,120 @@ const trimmedText = (b: Uint8Array, from: number, to: number): string => {
   return String.fromCharCode(...b.subarray(from, to))
 }
 
-/** Parses `b` against `queries` (none: any JSON value satisfies). Functions return bytes consumed, 0 on failure. */
-export const parseJson = (b: Uint8Array, queries: ReadonlyArray<Query> = []): ParseResult => {
-  let inspected = 0
-  let first = Token.Invalid
-  let satisfied = false
-  const path: Array<string> = []
-  const tracking = queries.length > 0
+/** Scanner state; methods return the bytes they consumed, 0 on failure. */
+class Scanner {
+  inspected = 0
+  first = Token.Invalid
+  satisfied = false
+  private readonly path: Array<string> = []
+  private readonly tracking: boolean
 
-  const space = (at: number): number => {
+  constructor(private readonly b: Uint8Array, private readonly queries: ReadonlyArray<Query>) {
+    this.tracking = queries.length > 0
+  }
+
+  private space(at: number): number {
     let n = 0
-    while (isJsonSpace(b[at + n])) n++
-    inspected += n
+    while (isJsonSpace(this.b[at + n])) n++
+    this.inspected += n
     return n
   }
 
-  const constant = (at: number, word: string): number => {
+  private constant(at: number, word: string): number {
     for (let i = 0; i < word.length; i++) {
-      if (b[at + i] !== word.charCodeAt(i)) return 0
-      inspected++
+      if (this.b[at + i] !== word.charCodeAt(i)) return 0
+      this.inspected++
     }
     return word.length
   }
 
-  // `at` is just after the opening quote; the result includes the closing quote.
-  const string = (at: number): number => {
+  /** `at` is just after the opening quote; the result includes the closing quote. */
+  private string(at: number): number {
+    const b = this.b
     let n = 0
     while (at + n < b.length) {
       const c = b[at + n]!
       n++
-      inspected++
-      if (c === 0x5c) {
-        if (at + n >= b.length) return 0
-        const e = b[at + n]!
-        if ('"\\/bfnrt'.includes(String.fromCharCode(e))) {
+      this.inspected++
+      if (c === 0x22) return n
+      if (c !== 0x5c) continue
+      if (at + n >= b.length) return 0
+      const e = b[at + n]!
+      if (simpleEscapes.has(e)) {
+        n++
+        this.inspected++
+      } else if (e === 0x75) {
+        n++
+        this.inspected++
+        for (let j = 0; j < 4 && at + n < b.length; j++) {
+          if (!isHexDigit(b[at + n]!)) return 0
           n++
-          inspected++
-        } else if (e === 0x75) {
-          n++
-          inspected++
-          for (let j = 0; j < 4 && at + n < b.length; j++) {
-            if (!isHexDigit(b[at + n]!)) return 0
-            n++
-            inspected++
-          }
-        } else {
-          return 0
+          this.inspected++
         }
-      } else if (c === 0x22) {
-        return n
+      } else {
+        return 0
       }
     }
     return 0
   }
 
-  const number = (at: number): number => {
+  private number(at: number): number {
+    const b = this.b
     let i = at
     let got = false
     const digits = () => {
       while (isDigit(b[i])) {
         got = true
         i++
-        inspected++
+        this.inspected++
       }
     }
-    if (b[i] === 0x2d) i++, inspected++
+    if (b[i] === 0x2d) i++, this.inspected++
     digits()
     if (i >= b.length) return got ? i - at : 0
-    if (b[i] === 0x2e) i++, inspected++
+    if (b[i] === 0x2e) i++, this.inspected++
     digits()
     if (i >= b.length) return got ? i - at : 0
     if (got && (b[i] === 0x65 || b[i] === 0x45)) {
       i++
-      inspected++
+      this.inspected++
       got = false
       if (i >= b.length) return 0
-      if (b[i] === 0x2b || b[i] === 0x2d) i++, inspected++
+      if (b[i] === 0x2b || b[i] === 0x2d) i++, this.inspected++
       digits()
     }
     return got ? i - at : 0
   }
 
-  const pathMatches = (): Query | undefined =>
-    queries.find((q) => q.path.length === path.length && q.path.every((p, i) => p === path[i]))
+  private pathQuery(): Query | undefined {
+    const path = this.path
+    return this.queries.find((q) => q.path.length === path.length && q.path.every((p, i) => p === path[i]))
+  }
 
-  const array = (at: number, depth: number): number => {
-    if (tracking) path.push("[")
+  private array(at: number, depth: number): number {
+    const b = this.b
+    if (this.tracking) this.path.push("[")
     if (at >= b.length) return 0
     let n = 0
     while (at + n < b.length) {
-      n += space(at + n)
+      n += this.space(at + n)
       if (at + n >= b.length) return 0
       if (b[at + n] === 0x5d) {
-        inspected++
-        if (tracking) path.pop()
+        this.inspected++
+        if (this.tracking) this.path.pop()
         return n + 1
       }
-      const inner = any(at + n, depth)
+      const inner = this.any(at + n, depth)
       if (inner === 0) return 0
       n += inner
       if (at + n >= b.length) return 0
       const c = b[at + n]
       if (c === 0x2c) {
         n++
-        inspected++
+        this.inspected++
       } else if (c === 0x5d) {
-        inspected++
+        // mimetype leaves the path as it is here; so do we, since queries depend on it.
+        this.inspected++
         return n + 1
       } else {
         return 0
@@ -155,47 +163,47 @@ export const parseJson = (b: Uint8Array, queries: ReadonlyArray<Query> = []): Pa
     return 0
   }
 
-  const object = (at: number, depth: number): number => {
+  private object(at: number, depth: number): number {
+    const b = this.b
     let n = 0
     while (at + n < b.length) {
-      n += space(at + n)
+      n += this.space(at + n)
       if (at + n >= b.length) return 0
       if (b[at + n] === 0x7d) {
-        inspected++
+        this.inspected++
         return n + 1
       }
       if (b[at + n] !== 0x22) return 0
       n++
-      inspected++
-      let matched: Query | undefined
-      const keyLength = string(at + n)
+      this.inspected++
+      const keyLength = this.string(at + n)
       if (keyLength === 0) return 0
-      if (tracking) path.push(String.fromCharCode(...b.subarray(at + n, at + n + keyLength - 1)))
-      if (!satisfied) matched = pathMatches()
+      if (this.tracking) this.path.push(String.fromCharCode(...b.subarray(at + n, at + n + keyLength - 1)))
+      const matched = this.satisfied ? undefined : this.pathQuery()
       n += keyLength
-      n += space(at + n)
-      if (at + n >= b.length) return 0
-      if (b[at + n] !== 0x3a) return 0
+      n += this.space(at + n)
+      if (at + n >= b.length || b[at + n] !== 0x3a) return 0
       n++
-      inspected++
-      n += space(at + n)
+      this.inspected++
+      n += this.space(at + n)
       if (at + n >= b.length) return 0
-      const valueLength = any(at + n, depth)
+      const valueLength = this.any(at + n, depth)
       if (valueLength === 0) return 0
       if (matched !== undefined) {
-        if (matched.values.length === 0) satisfied = true
-        else if (matched.values.includes(trimmedText(b, at + n, at + n + valueLength))) satisfied = true
+        if (matched.values.length === 0 || matched.values.includes(trimmedText(b, at + n, at + n + valueLength))) {
+          this.satisfied = true
+        }
       }
       n += valueLength
       if (at + n >= b.length) return 0
       const c = b[at + n]
       if (c === 0x2c) {
-        if (tracking) path.pop()
+        if (this.tracking) this.path.pop()
         n++
-        inspected++
+        this.inspected++
       } else if (c === 0x7d) {
-        if (tracking) path.pop()
-        inspected++
+        if (this.tracking) this.path.pop()
+        this.inspected++
         return n + 1
       } else {
         return 0
@@ -204,52 +212,59 @@ export const parseJson = (b: Uint8Array, queries: ReadonlyArray<Query> = []): Pa
     return 0
   }
 
-  const any = (at: number, depth: number): number => {
+  any(at: number, depth: number): number {
     if (depth > MAX_DEPTH) return 0
-    if (!tracking) satisfied = true
-    let n = space(at)
+    if (!this.tracking) this.satisfied = true
+    const b = this.b
+    let n = this.space(at)
     if (at + n >= b.length) return 0
     let token: Token
     let consumed: number
     switch (b[at + n]) {
       case 0x22:
-        n++, inspected++
-        consumed = string(at + n)
+        n++, this.inspected++
+        consumed = this.string(at + n)
         token = Token.String
         break
       case 0x5b:
-        n++, inspected++
-        consumed = array(at + n, depth + 1)
+        n++, this.inspected++
+        consumed = this.array(at + n, depth + 1)
         token = Token.Array
         break
       case 0x7b:
-        n++, inspected++
-        consumed = object(at + n, depth + 1)
+        n++, this.inspected++
+        consumed = this.object(at + n, depth + 1)
         token = Token.Object
         break
       case 0x74:
-        consumed = constant(at + n, "true")
+        consumed = this.constant(at + n, "true")
         token = Token.True
         break
       case 0x66:
-        consumed = constant(at + n, "false")
+        consumed = this.constant(at + n, "false")
         token = Token.False
         break
       case 0x6e:
-        consumed = constant(at + n, "null")
+        consumed = this.constant(at + n, "null")
         token = Token.Null
         break
       default:
-        consumed = number(at + n)
+        consumed = this.number(at + n)
         token = Token.Number
     }
-    if (depth === 0) first = token
+    if (depth === 0) this.first = token
+    // Like mimetype, a failed value still reports the whitespace before it as consumed.
     if (consumed <= 0) return n
     n += consumed
-    n += space(at + n)
-    return n
+    return n + this.space(at + n)
   }
+}
 
-  const parsed = any(0, 0)
-  return { parsed, inspected, first, querySatisfied: satisfied }
+const simpleEscapes = new Set(Array.from('"\\/bfnrt', (c) => c.charCodeAt(0)))
+
+/** Parses `b` against `queries` (none: any JSON value satisfies the query). */
+export const parseJson = (b: Uint8Array, queries: ReadonlyArray<Query> = []): ParseResult => {
+  const scanner = new Scanner(b, queries)
+  const parsed = scanner.any(0, 0)
+  return { parsed, inspected: scanner.inspected, first: scanner.first, querySatisfied: scanner.satisfied }
 }

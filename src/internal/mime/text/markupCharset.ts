@@ -3,13 +3,13 @@
  * HTML `<meta>` prescan of the WHATWG encoding-sniffing algorithm. Both fall back to the plain
  * text charset (HTML looks at a byte-order mark first).
  */
-import { indexOf, isSpace, latin1 } from "../bytes.js"
+import { indexOf, isSpace } from "../bytes.js"
 import { charsetFromBom, charsetOfPlain } from "../charset.js"
 import { Cursor } from "../cursor.js"
 import { asString, nextAttribute, skipComment } from "../markup.js"
 import { IgnoreCase, match } from "../pattern.js"
 
-const xmlDeclaration = latin1("<?xml")
+const xmlDeclaration = "<?xml"
 
 const declaredInXml = (sample: Uint8Array): string | undefined => {
   const s = new Cursor(sample)
@@ -34,7 +34,7 @@ export const charsetOfXml = (sample: Uint8Array): string | undefined =>
 const charsetInContent = (content: Uint8Array): string | undefined => {
   const s = new Cursor(content)
   for (;;) {
-    const at = indexOf(content, latin1("charset"), s.pos)
+    const at = indexOf(content, "charset", s.pos)
     if (at === -1) return undefined
     s.pos = at + "charset".length
     s.skipSpace()

@@ -1,12 +1,12 @@
 /** HTML, XML (and the XML vocabularies mimetype names), SVG. */
-import { hasPrefix, indexOf, isSpace, latin1, skipSpace } from "../bytes.js"
+import { hasPrefix, indexOf, isSpace, skipSpace } from "../bytes.js"
 import { Cursor } from "../cursor.js"
 import { nextAttribute, skipComment, asString } from "../markup.js"
 import { node, type Node } from "../node.js"
 import { CompactWs, IgnoreCase, search } from "../pattern.js"
 import { charsetOfHtml, charsetOfXml } from "./markupCharset.js"
 
-const utf8Bom = latin1("\xef\xbb\xbf")
+const utf8Bom = "\xef\xbb\xbf"
 
 /**
  * Whether the sample, after a UTF-8 BOM and leading whitespace, opens with one of the tags
@@ -36,20 +36,18 @@ const isXml = opensWith(["<?XML"])
  * An XML vocabulary, recognised within the first 512 bytes: the root element's local name
  * followed (later) by its namespace declaration; either may be left out.
  */
-const vocabulary = (mime: string, ...sigs: ReadonlyArray<readonly [string, string]>): Node => {
-  const encoded = sigs.map(([name, xmlns]) => [latin1(name), latin1(xmlns)] as const)
-  return node(mime, (sample) => {
+const vocabulary = (mime: string, ...sigs: ReadonlyArray<readonly [string, string]>): Node =>
+  node(mime, (sample) => {
     const from = skipSpace(sample)
     if (from === sample.length) return false
     const head = sample.subarray(from, from + 512)
-    return encoded.some(([name, xmlns]) => {
+    return sigs.some(([name, xmlns]) => {
       if (name.length === 0) return indexOf(head, xmlns) > 0
       if (xmlns.length === 0) return indexOf(head, name) > 0
       const at = indexOf(head, name)
       return at !== -1 && at < indexOf(head, xmlns)
     })
   })
-}
 
 const isXhtml = (sample: Uint8Array): boolean => {
   const head = sample.subarray(0, 1024)
@@ -90,7 +88,7 @@ const svgWithoutDeclaration = (sample: Uint8Array): boolean => {
   const s = new Cursor(sample)
   s.skipSpace()
   while (skipComment(s)) { /* every leading comment */ }
-  if (!hasPrefix(s.rest(), latin1("<svg"))) return false
+  if (!hasPrefix(s.rest(), "<svg")) return false
   for (;;) {
     const attr = nextAttribute(s)
     if (asString(attr.name) === "xmlns" && asString(attr.value) === "http://www.w3.org/2000/svg") return true
@@ -102,7 +100,7 @@ const svgWithoutDeclaration = (sample: Uint8Array): boolean => {
 const svgWithDeclaration = (sample: Uint8Array): boolean => {
   const s = new Cursor(sample)
   s.skipSpace()
-  if (!hasPrefix(s.rest(), latin1("<?xml"))) return false
+  if (!hasPrefix(s.rest(), "<?xml")) return false
   let hasVersion = false
   for (;;) {
     const attr = nextAttribute(s)
@@ -112,7 +110,7 @@ const svgWithDeclaration = (sample: Uint8Array): boolean => {
     }
     if (!attr.more) break
   }
-  return hasVersion && indexOf(s.rest().subarray(0, 4096), latin1("<svg")) !== -1
+  return hasVersion && indexOf(s.rest().subarray(0, 4096), "<svg") !== -1
 }
 
 export const svg = node("image/svg+xml", (sample) => svgWithoutDeclaration(sample) || svgWithDeclaration(sample))
