@@ -114,6 +114,8 @@ export const makeIam = (options: {
       const secret = accessKeyId === options.ownKey.accessKeyId ? options.ownKey.secretAccessKey : session?.secretAccessKey
       if (secret === undefined) return { ok: false, failure: "unknown-key", accessKeyId }
       if (session !== undefined) {
+        // AWS does not know a temporary key id without its token, and rejects a token of another session.
+        if (signed.sessionToken === undefined) return { ok: false, failure: "unknown-key", accessKeyId }
         if (signed.sessionToken !== session.sessionToken) return { ok: false, failure: "bad-token", accessKeyId }
         if (Date.now() >= session.expiresAt) return { ok: false, failure: "expired", accessKeyId }
       }

@@ -163,6 +163,8 @@ describe("local stack: S3 gate states and faults", () => {
       const second = yield* assume()
       const mixed = s3Client(stack, region, { ...first, sessionToken: second.sessionToken })
       expect(errorOf(yield* read(mixed, { Bucket: bucket, Key: "k" }))).toBe("InvalidToken 400")
+      const { sessionToken: _, ...tokenless } = first
+      expect(errorOf(yield* read(s3Client(stack, region, tokenless), { Bucket: bucket, Key: "k" }))).toBe("InvalidAccessKeyId 403")
       expect((yield* read(s3Client(stack, region, first), { Bucket: bucket, Key: "k" })).value?.text).toBe("v")
       stack.sts.expireSessions()
       expect(errorOf(yield* read(s3Client(stack, region, first), { Bucket: bucket, Key: "k" }))).toBe("ExpiredToken 400")
