@@ -10,6 +10,7 @@ import { DataOrigin } from "./DataOrigin.js"
 import { Environment } from "./Environment.js"
 import { Highvolt } from "./Highvolt.js"
 import { HttpClientLive } from "./HttpClientLive.js"
+import { InFlight } from "./InFlight.js"
 import { JsonAir, ScannerConfigLive } from "./JsonAir.js"
 import { Objects } from "./Objects.js"
 import { Secrets } from "./Secrets.js"
@@ -21,6 +22,6 @@ const configAndHighvolt = Layer.provideMerge(
 
 const aws = Layer.provideMerge(Objects.layer, Credentials.layer)
 
-export const AppLayer = Layer.mergeAll(configAndHighvolt, aws, DataOrigin.layer, NodeFileSystem.layer).pipe(
+export const AppLayer = Layer.mergeAll(configAndHighvolt, aws, InFlight.layer, DataOrigin.layer, NodeFileSystem.layer).pipe(
   Layer.provide(Environment.layer)
 )

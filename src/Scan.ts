@@ -10,6 +10,7 @@ import { DataOrigin } from "./DataOrigin.js"
 import { type Content, digestStream } from "./Digest.js"
 import type { Digests, EventItem, Ignored, ObjectCreated, SkipReason } from "./Domain.js"
 import { Highvolt } from "./Highvolt.js"
+import { InFlight } from "./InFlight.js"
 import * as Mime from "./Mime.js"
 import { ObjectError, Objects, type OpenedObject } from "./Objects.js"
 import type { Findings, Location, Outcome } from "./Outcome.js"
@@ -22,7 +23,7 @@ import { submissionBody } from "./SubmissionBody.js"
 class Skip extends Data.TaggedError("Skip")<{ readonly reason: SkipReason; readonly detail: string } & Findings> {}
 
 /** The services one scan needs; all are built once per container. */
-export type ScanServices = ScannerConfig | Objects | Highvolt | DataOrigin | FileSystem.FileSystem
+export type ScanServices = ScannerConfig | Objects | Highvolt | InFlight | DataOrigin | FileSystem.FileSystem
 
 /** The last segment of a key: what the product page calls `filename`. */
 export const filenameOf = (key: string): string => key.split("/").filter((s) => s !== "").pop() ?? key
@@ -126,25 +127,30 @@ const scanObject = (event: ObjectCreated) =>
   Effect.gen(function*() {
     const highvolt = yield* Highvolt
     const dataOrigin = yield* DataOrigin
+    const inFlight = yield* InFlight
     // A connection lost mid-body or a short body is worth another read; Skip is not retried.
     const read = yield* readOnce(event).pipe(Effect.retry(Retry.transientRetry()))
     const findings: Findings = { bytes: read.digests.bytes, mimetype: read.mimetype, sha256: read.digests.sha256 }
     const where = locationOf(event, read.opened.key, read.opened.versionId)
 
-    if (yield* highvolt.isKnown(read.digests.sha256)) {
-      return { ...where, ...findings, outcome: "duplicate" } as const
-    }
-    const timestamp = new Date(yield* Clock.currentTimeMillis)
-    yield* highvolt.submit(submissionBody({
-      mimetype: read.mimetype,
-      timestamp,
-      digests: read.digests,
-      fullPath: `s3://${event.bucket}/${read.opened.key}`,
-      filename: filenameOf(read.opened.key),
-      dataOrigin,
-      s3: s3Details(event, read.opened, read.digests.bytes)
-    }, read.content))
-    return { ...where, ...findings, outcome: "submitted" } as const
+    const verdict = yield* inFlight.once(
+      read.digests.sha256,
+      Effect.gen(function*() {
+        if (yield* highvolt.isKnown(read.digests.sha256)) return "duplicate" as const
+        const timestamp = new Date(yield* Clock.currentTimeMillis)
+        yield* highvolt.submit(submissionBody({
+          mimetype: read.mimetype,
+          timestamp,
+          digests: read.digests,
+          fullPath: `s3://${event.bucket}/${read.opened.key}`,
+          filename: filenameOf(read.opened.key),
+          dataOrigin,
+          s3: s3Details(event, read.opened, read.digests.bytes)
+        }, read.content))
+        return "submitted" as const
+      })
+    )
+    return { ...where, ...findings, outcome: verdict }
   }).pipe(Effect.scoped)
 
 const failureOf = (error: { readonly _tag: string; readonly message: string }) => ({

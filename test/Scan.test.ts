@@ -87,6 +87,18 @@ describe("Scan", () => {
       expect(submitted).toHaveLength(0)
     }))
 
+  it.live("two events with identical bytes at once: one submission, one duplicate", () =>
+    Effect.gen(function*() {
+      const bytes = pdf(200_000)
+      const { layer, highvolt } = yield* makeScanLayer({ "reports/a.pdf": { bytes }, "copies/b.pdf": { bytes } })
+      const outcomes = yield* Effect.all([
+        scanItem(event("a.pdf")),
+        scanItem(event("b.pdf", { bucket: "copies" as BucketName, account: ownAccount }))
+      ], { concurrency: "unbounded" }).pipe(Effect.provide(layer))
+      expect(outcomes.map((o) => o.outcome).sort()).toEqual(["duplicate", "submitted"])
+      expect(yield* Ref.get(highvolt.submitted)).toHaveLength(1)
+    }))
+
   it.live("a disallowed type is skipped after reading only the first 1 MiB", () =>
     Effect.gen(function*() {
       const { outcome, s3, submitted } = yield* scan({ "reports/pic.png": { bytes: png } }, event("pic.png"))

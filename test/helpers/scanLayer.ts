@@ -5,6 +5,7 @@ import { Credentials, CredentialsError } from "../../src/Credentials.js"
 import { DataOrigin } from "../../src/DataOrigin.js"
 import type { AccountId } from "../../src/Domain.js"
 import { Highvolt, makeTestState } from "../../src/Highvolt.js"
+import { InFlight } from "../../src/InFlight.js"
 import * as Mime from "../../src/Mime.js"
 import * as Objects from "../../src/Objects.js"
 import { ScannerConfig } from "../../src/ScannerConfig.js"
@@ -39,6 +40,7 @@ export const makeScanLayer = (objects: Record<string, FakeObject>, options: { kn
     const layer = Layer.mergeAll(
       Layer.scoped(Objects.Objects, Objects.make(s3.newClient)),
       Highvolt.test(highvolt),
+      InFlight.layer,
       Layer.succeed(ScannerConfig, options.config ?? testConfig()),
       Layer.succeed(DataOrigin, dataOrigin),
       NodeFileSystem.layer
