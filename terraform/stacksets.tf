@@ -21,6 +21,7 @@ resource "aws_cloudformation_stack_set" "forwarding" {
     TargetRetryAttempts        = tostring(var.eventbridge_retry_attempts)
     TargetMaxEventAgeSeconds   = tostring(var.eventbridge_max_event_age_seconds)
     DeadLetterRetentionSeconds = tostring(var.dlq_message_retention_seconds)
+    CreateDeadLetterAlarm      = tostring(var.member_dlq_alarms)
   }
 
   auto_deployment {

@@ -376,6 +376,12 @@ variable "stackset_max_concurrent_percentage" {
 # Observability and tagging
 # ---------------------------------------------------------------------------------------------
 
+variable "member_dlq_alarms" {
+  description = "Alarm on every member account's forwarder dead-letter queue (one CloudWatch alarm per account and monitored Region, about $0.10 a month each) and route the alarms to the alarm topic. Without them, forwarding failures in member accounts are only visible in those accounts."
+  type        = bool
+  default     = true
+}
+
 variable "alarm_email_addresses" {
   description = "E-mail addresses subscribed to the alarm topic (each must confirm the subscription). Other subscribers (chat, paging) can be added to the topic output by alarm_topic_arn."
   type        = list(string)

@@ -7,7 +7,7 @@
 import { readdirSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { type Cfn, loadTemplate, parseTemplate, pseudoParameters, referencedNames, resolve, type Template } from "./helpers/cfn.js"
+import { activeResources, type Cfn, loadTemplate, parseTemplate, pseudoParameters, referencedNames, resolve, type Template } from "./helpers/cfn.js"
 import { block, type Configuration, loadConfiguration, terraformDir } from "./helpers/hcl.js"
 
 const stacksetsDir = join(terraformDir, "stacksets")
@@ -73,7 +73,8 @@ const sampleParameters: Readonly<Record<string, string>> = {
   DeadLetterRetentionSeconds: "1209600",
   ScannerRoleArn: "arn:aws:iam::111122223333:role/highvolt-aws-s3-lambda-role",
   ExternalId: "0f8fad5b-d9cb-469f-a165-70867728950e",
-  ReaderRoleName: "highvolt-s3-scanner-reader"
+  ReaderRoleName: "highvolt-s3-scanner-reader",
+  CreateDeadLetterAlarm: "true"
 }
 
 /** The template file each StackSet uses, and the Regions Terraform deploys it to. */
@@ -104,8 +105,18 @@ describe.each(templateFiles)("%s", (file) => {
   })
 
   it("uses every parameter", () => {
-    const refs = new Set(referencedNames(t.Resources as unknown as Cfn))
+    const refs = new Set([...referencedNames(t.Resources as unknown as Cfn), ...referencedNames((t.Conditions ?? {}) as unknown as Cfn)])
     expect(Object.keys(t.Parameters ?? {}).filter((p) => !refs.has(p))).toEqual([])
+  })
+
+  it("declares every condition it uses, and uses every condition it declares", () => {
+    const text = JSON.stringify(t.Resources)
+    const used = new Set([
+      ...Object.values(t.Resources).flatMap((r) => (r.Condition === undefined ? [] : [r.Condition])),
+      ...[...text.matchAll(/"Fn::If":\["(\w+)"/g)].map((m) => m[1] ?? "")
+    ])
+    expect([...used].filter((c) => !(c in (t.Conditions ?? {})))).toEqual([])
+    expect(Object.keys(t.Conditions ?? {}).filter((c) => !used.has(c))).toEqual([])
   })
 
   it("gives every parameter a description, and defaults that satisfy its constraints", () => {
@@ -205,6 +216,32 @@ describe("StackSets and their templates", () => {
     for (const id of ["ObjectCreatedRule", "AlarmForwardRule"]) {
       expect(sourceArns).toContain(`arn:aws:events:eu-west-1:222233334444:rule/${String(ruleName(id))}`)
     }
+  })
+
+  it("the member DLQ alarm is optional: without it, no alarm, no alarm rule, and the queue policy names one rule", () => {
+    const t = template("member-forwarding.yaml")
+    const policyOf = (alarm: string) => {
+      const params = { ...sampleParameters, CreateDeadLetterAlarm: alarm }
+      const active = activeResources(t, params)
+      const policy = resolve(t, params, active["DeadLetterQueuePolicy"]?.Properties?.["PolicyDocument"] as Cfn)
+      return { active: Object.keys(active).sort(), sourceArns: JSON.stringify(policy).match(/"aws:SourceArn":(\[[^\]]*\])/)?.[1] }
+    }
+    const on = policyOf("true")
+    expect(on.active).toEqual(["AlarmForwardRule", "DeadLetterAlarm", "DeadLetterQueue", "DeadLetterQueuePolicy", "ForwarderRole", "ObjectCreatedRule"])
+    expect(JSON.parse(on.sourceArns ?? "[]")).toEqual(["arn:aws:test:::ObjectCreatedRule.Arn", "arn:aws:test:::AlarmForwardRule.Arn"])
+    const off = policyOf("false")
+    expect(off.active).toEqual(["DeadLetterQueue", "DeadLetterQueuePolicy", "ForwarderRole", "ObjectCreatedRule"])
+    expect(JSON.parse(off.sourceArns ?? "[]")).toEqual(["arn:aws:test:::ObjectCreatedRule.Arn"])
+    // Nothing that always exists refers to a conditional resource, except through Fn::If.
+    const unconditional = Object.entries(t.Resources).filter(([, r]) => r.Condition === undefined)
+    const conditional = new Set(Object.entries(t.Resources).filter(([, r]) => r.Condition !== undefined).map(([id]) => id))
+    for (const [id, r] of unconditional) {
+      const withoutIfs = JSON.stringify(r, (_, v: unknown) => (typeof v === "object" && v !== null && "Fn::If" in v ? null : v))
+      for (const c of conditional) expect(withoutIfs, `${id} refers to ${c}`).not.toContain(`"${c}"`)
+    }
+    expect(config.resources.get("aws_cloudformation_stack_set.forwarding")?.body["parameters"]).toMatchObject({
+      CreateDeadLetterAlarm: "${tostring(var.member_dlq_alarms)}"
+    })
   })
 
   it("every forwarding target has a role, a retry policy and the Region's dead-letter queue", () => {

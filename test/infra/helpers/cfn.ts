@@ -39,8 +39,11 @@ export interface Template {
   readonly AWSTemplateFormatVersion?: string
   readonly Description?: string
   readonly Parameters?: { readonly [name: string]: { readonly Type: string; readonly Default?: Cfn; readonly [k: string]: Cfn | undefined } }
-  readonly Resources: { readonly [logicalId: string]: { readonly Type: string; readonly Properties?: { readonly [k: string]: Cfn } } }
-  readonly Outputs?: { readonly [name: string]: { readonly Value: Cfn } }
+  readonly Conditions?: { readonly [name: string]: Cfn }
+  readonly Resources: {
+    readonly [logicalId: string]: { readonly Type: string; readonly Condition?: string; readonly Properties?: { readonly [k: string]: Cfn } }
+  }
+  readonly Outputs?: { readonly [name: string]: { readonly Value: Cfn; readonly Condition?: string } }
 }
 
 export const parseTemplate = (text: string): Template => {
@@ -58,9 +61,11 @@ export const pseudoParameters: Readonly<Record<string, string>> = {
   "AWS::StackName": "StackSet-test",
   "AWS::StackId": "arn:aws:cloudformation:eu-west-1:222233334444:stack/StackSet-test/1",
   "AWS::URLSuffix": "amazonaws.com",
-  "AWS::NoValue": "",
   "AWS::NotificationARNs": ""
 }
+
+/** What `Ref: AWS::NoValue` resolves to before it is removed from its list or object. */
+const noValue = "\u0000AWS::NoValue"
 
 const isObject = (v: Cfn): v is { readonly [key: string]: Cfn } => typeof v === "object" && v !== null && !Array.isArray(v)
 
@@ -72,7 +77,7 @@ export const referencedNames = (value: Cfn, subLocals: ReadonlySet<string> = new
   if (keys.length === 1) {
     const [key] = keys as [string]
     const arg = value[key] as Cfn
-    if (key === "Ref" && typeof arg === "string") return subLocals.has(arg) ? [] : [arg]
+    if (key === "Ref" && typeof arg === "string") return subLocals.has(arg) || arg === "AWS::NoValue" ? [] : [arg]
     if (key === "Fn::GetAtt" && Array.isArray(arg) && typeof arg[0] === "string") return [arg[0]]
     if (key === "Fn::Sub") {
       const [text, vars] = typeof arg === "string" ? [arg, {}] : (arg as [string, { readonly [k: string]: Cfn }])
@@ -90,6 +95,13 @@ export const referencedNames = (value: Cfn, subLocals: ReadonlySet<string> = new
  * placeholder, Sub/Join/Select/Split are computed.
  */
 export const resolve = (template: Template, params: Readonly<Record<string, Cfn>>, value: Cfn): Cfn => {
+  const condition = (name: string): boolean => {
+    const definition = template.Conditions?.[name]
+    if (definition === undefined) throw new Error(`unknown condition ${name}`)
+    const result = go(definition, {})
+    if (typeof result !== "boolean") throw new Error(`condition ${name} is not a boolean`)
+    return result
+  }
   const paramValue = (name: string): Cfn => {
     if (name in pseudoParameters) return pseudoParameters[name] as string
     const declared = template.Parameters?.[name]
@@ -113,7 +125,24 @@ export const resolve = (template: Template, params: Readonly<Record<string, Cfn>
       const arg = v[key] as Cfn
       switch (key) {
         case "Ref":
+          if (arg === "AWS::NoValue") return noValue
           return typeof arg === "string" && arg in locals ? locals[arg] as Cfn : paramValue(String(arg))
+        case "Fn::Equals": {
+          const [a, b] = arg as [Cfn, Cfn]
+          return JSON.stringify(go(a, locals)) === JSON.stringify(go(b, locals))
+        }
+        case "Fn::Not":
+          return !(go((arg as [Cfn])[0], locals) as boolean)
+        case "Fn::And":
+          return (arg as ReadonlyArray<Cfn>).every((c) => go(c, locals) === true)
+        case "Fn::Or":
+          return (arg as ReadonlyArray<Cfn>).some((c) => go(c, locals) === true)
+        case "Condition":
+          return condition(String(arg))
+        case "Fn::If": {
+          const [name, whenTrue, whenFalse] = arg as [string, Cfn, Cfn]
+          return go(condition(name) ? whenTrue : whenFalse, locals)
+        }
         case "Fn::GetAtt": {
           const [id, attr] = arg as [string, string]
           if (!(id in template.Resources)) throw new Error(`GetAtt of unknown resource ${id}`)
@@ -148,7 +177,17 @@ export const resolve = (template: Template, params: Readonly<Record<string, Cfn>
           if (key.startsWith("Fn::")) throw new Error(`resolver does not know ${key}`)
       }
     }
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, go(x, locals)]))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, go(x, locals)]).filter(([, x]) => x !== noValue))
   }
-  return go(value, {})
+  const strip = (v: Cfn): Cfn =>
+    Array.isArray(v) ? v.filter((x: Cfn) => x !== noValue).map(strip)
+      : isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x)]))
+      : v
+  return strip(go(value, {}))
 }
+
+/** The template as CloudFormation would create it: resources whose condition is false removed. */
+export const activeResources = (template: Template, params: Readonly<Record<string, Cfn>>): Template["Resources"] =>
+  Object.fromEntries(Object.entries(template.Resources).filter(([, r]) =>
+    r.Condition === undefined || resolve(template, params, { Condition: r.Condition }) === true
+  ))
