@@ -9,8 +9,7 @@ const ctx = { ownAccount: Schema.decodeSync(AccountId)("999999999999") }
 
 const FIXTURES = new URL("./fixtures/events/", import.meta.url)
 const FIXTURE_NAMES = readdirSync(FIXTURES).filter((name) => name.endsWith(".json"))
-/** A fresh copy of a fixture, free to edit (tests build variants of the samples this way). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** A fresh copy of a fixture, free to edit (tests build variants of the samples this way, hence `any`). */
 const fixture = (name: string): any => JSON.parse(readFileSync(new URL(name, FIXTURES), "utf8"))
 
 const REF = {
