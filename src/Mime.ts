@@ -15,9 +15,9 @@ export const HEAD_BYTES = 1024 * 1024
  * object is smaller). Returns the full name with parameters, e.g. "text/plain; charset=utf-8",
  * "application/pdf", never fails; unknown binary → "application/octet-stream".
  */
-// No span of its own: detection takes ~10 µs and a span costs more than that (measured in
-// bench/mime.bench.ts); it runs inside the scan step's span.
 export const detect = (head: Uint8Array): Effect.Effect<string> =>
+  // No span of its own: detection takes ~10 µs and a span costs more than that (see
+  // bench/mime.bench.ts); it runs inside the caller's span.
   Effect.promise(() => detectMime(head.subarray(0, HEAD_BYTES)))
 
 /** A parsed MIME allow-list (from the JSONAir config `core.mime_types`). */

@@ -71,4 +71,5 @@ export const skipComment = (s: Cursor): boolean => {
   return true
 }
 
+/** Latin-1 text of a short slice (attribute names and values, a few dozen bytes). */
 export const asString = (bytes: Uint8Array): string => String.fromCharCode(...bytes)
