@@ -186,6 +186,6 @@ resource "aws_cloudwatch_event_target" "management_alarm_forward" {
     aws_cloudwatch_event_bus_policy.central,
     aws_iam_role_policy.management_forwarder,
     aws_sqs_queue_policy.management_forwarder_dlq,
-    aws_cloudwatch_event_target.alarm_events_topic,
+    aws_cloudwatch_event_target.alarm_events_log,
   ]
 }

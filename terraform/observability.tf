@@ -1,7 +1,10 @@
 # Alarms, their topic and the dashboard. Central alarms notify the topic directly. The
 # forwarder DLQ alarms live in every account and Region (CloudWatch cannot notify another
-# account's or Region's topic), so their state changes travel over the central bus instead and
-# one rule here sends them to the topic and to a log group the dashboard lists.
+# account's or Region's topic), so their state changes travel over the central bus instead: one
+# rule here writes them to a log group (listed on the dashboard), a metric filter counts those
+# entering ALARM, and one central alarm on that count notifies the topic. (EventBridge could
+# publish to the topic directly, but its documentation allows no Condition in such a topic
+# policy, which would let any rule publish; CloudWatch's publish permission keeps its condition.)
 
 resource "aws_sns_topic" "alarms" {
   name = "highvolt-s3-scanner-alarms"
@@ -26,23 +29,6 @@ data "aws_iam_policy_document" "alarms_topic" {
     }
   }
 
-  statement {
-    sid       = "ForwardedAlarmStateChanges"
-    effect    = "Allow"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alarms.arn]
-
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.alarm_events.arn]
-    }
-  }
 }
 
 resource "aws_sns_topic_policy" "alarms" {
@@ -62,25 +48,12 @@ resource "aws_sns_topic_subscription" "alarm_email" {
 
 resource "aws_cloudwatch_event_rule" "alarm_events" {
   name           = local.alarm_events_rule_name
-  description    = "State changes of forwarder DLQ alarms, from every account and Region -> alarm topic and log group"
+  description    = "State changes of forwarder DLQ alarms, from every account and Region -> log group (counted, alarmed)"
   event_bus_name = aws_cloudwatch_event_bus.central.name
   event_pattern = jsonencode(jsondecode(templatefile("${path.module}/patterns/forwarder-alarm-state-change.json.tftpl", {
     alarm_name_prefix = local.forwarder_alarm_prefix
   })))
   state = "ENABLED"
-}
-
-resource "aws_cloudwatch_event_target" "alarm_events_topic" {
-  rule           = aws_cloudwatch_event_rule.alarm_events.name
-  event_bus_name = aws_cloudwatch_event_bus.central.name
-  target_id      = "alarm-topic"
-  arn            = aws_sns_topic.alarms.arn
-
-  dead_letter_config {
-    arn = aws_sqs_queue.target_dlq.arn
-  }
-
-  depends_on = [aws_sns_topic_policy.alarms, aws_sqs_queue_policy.target_dlq]
 }
 
 resource "aws_cloudwatch_log_group" "alarm_events" {
@@ -90,6 +63,8 @@ resource "aws_cloudwatch_log_group" "alarm_events" {
 }
 
 data "aws_iam_policy_document" "alarm_events_log" {
+  # As the EventBridge User Guide gives it (no condition); scoped to this one log group, which
+  # only rules of this account can target.
   statement {
     sid       = "EventBridgeWritesForwardedAlarms"
     effect    = "Allow"
@@ -99,12 +74,6 @@ data "aws_iam_policy_document" "alarm_events_log" {
     principals {
       type        = "Service"
       identifiers = ["events.amazonaws.com", "delivery.logs.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.alarm_events.arn]
     }
   }
 }
@@ -127,11 +96,39 @@ resource "aws_cloudwatch_event_target" "alarm_events_log" {
   depends_on = [aws_cloudwatch_log_resource_policy.alarm_events, aws_sqs_queue_policy.target_dlq]
 }
 
+resource "aws_cloudwatch_log_metric_filter" "forwarder_alarms" {
+  name           = "highvolt-s3-forwarder-dlq-alarms"
+  log_group_name = aws_cloudwatch_log_group.alarm_events.name
+  pattern        = "{ $.detail.state.value = \"ALARM\" }"
+
+  metric_transformation {
+    name      = "ForwarderDlqAlarms"
+    namespace = local.emf_namespace
+    value     = "1"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "forwarder_dlq_alarms" {
+  alarm_name          = "highvolt-s3-scanner-forwarder-dlq-alarms"
+  alarm_description   = "A forwarder dead-letter queue of some account and Region is not empty: the dashboard's table (or log group ${aws_cloudwatch_log_group.alarm_events.name}) says which. Redrive it once fixed (terraform/README.md)."
+  namespace           = local.emf_namespace
+  metric_name         = "ForwarderDlqAlarms"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+
+  depends_on = [aws_cloudwatch_log_metric_filter.forwarder_alarms]
+}
+
 # --- Central alarms --------------------------------------------------------------------------
 
 locals {
   central_queue_alarms = {
-    target-dlq    = { queue = aws_sqs_queue.target_dlq.name, what = "Events EventBridge could not deliver to the scanner (or to the alarm topic/log)" }
+    target-dlq    = { queue = aws_sqs_queue.target_dlq.name, what = "Events EventBridge could not deliver to the scanner (or to the forwarded-alarm log group)" }
     failed-events = { queue = aws_sqs_queue.failed_events.name, what = "Events the scanner failed on after its retries, or that waited longer than the maximum event age" }
   }
 }
@@ -349,6 +346,7 @@ locals {
           [
             ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.target_dlq.name, { label = "central target DLQ" }],
             ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.failed_events.name, { label = "scanner failure queue" }],
+            [local.emf_namespace, "ForwarderDlqAlarms", { stat = "Sum", label = "member forwarder DLQ alarms raised" }],
           ],
           [
             for r in var.monitored_regions :

@@ -74,7 +74,6 @@ resource "aws_cloudformation_stack_instances" "forwarding" {
     aws_cloudformation_stack_instances.reader,
     aws_cloudwatch_event_bus_policy.central,
     aws_cloudwatch_event_target.central,
-    aws_cloudwatch_event_target.alarm_events_topic,
     aws_cloudwatch_event_target.alarm_events_log,
   ]
 }

@@ -139,7 +139,18 @@ describe("every IAM document", () => {
     )
     expect(services.length).toBeGreaterThan(8)
     const unscoped = services.filter((s) => condition(s, "aws:SourceArn") === undefined && condition(s, "aws:SourceAccount") === undefined)
-    expect(unscoped.map((s) => `${s.where} ${s.sid}`)).toEqual([])
+    // The one exception: EventBridge's CloudWatch Logs delivery, as its user guide writes the
+    // policy (no condition), limited to the single log group only this account's rules can target.
+    expect(unscoped.map((s) => `${s.where} ${s.sid}`)).toEqual(["data.aws_iam_policy_document.alarm_events_log EventBridgeWritesForwardedAlarms"])
+    expect(unscoped[0]?.resources).toEqual(["${aws_cloudwatch_log_group.alarm_events.arn}:*"])
+    expect(unscoped[0]?.actions).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"])
+  })
+
+  it("publishes to the alarm topic only from CloudWatch alarms of this account", () => {
+    const topic = statements.filter((s) => s.where === "data.aws_iam_policy_document.alarms_topic")
+    expect(topic).toHaveLength(1)
+    expect(topic[0]?.principals).toEqual(["Service:cloudwatch.amazonaws.com"])
+    expect(topic[0] && condition(topic[0], "aws:SourceAccount")?.values).toEqual(["${local.account_id}"])
   })
 
   it("attaches no managed policy (no AdministratorAccess, nothing AWS-managed)", () => {

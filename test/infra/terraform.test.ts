@@ -220,7 +220,7 @@ describe("the event path is lossless", () => {
 
   it("every EventBridge target has a dead-letter queue, and every forwarding target a retry policy and a role", () => {
     const targets = [...config.resources.values()].filter((r) => r.address.startsWith("aws_cloudwatch_event_target."))
-    expect(targets.length).toBeGreaterThanOrEqual(5)
+    expect(targets.length).toBe(4)
     for (const t of targets) {
       expect(blocks(t.body, "dead_letter_config"), t.address).toHaveLength(1)
       if (String(t.body["arn"]).includes("aws_cloudwatch_event_bus.central") || String(t.body["arn"]).includes("aws_lambda_function")) {
@@ -310,13 +310,23 @@ describe("observability", () => {
   it("alarms on every central queue, errors, throttles, dropped and ageing async events", () => {
     const alarms = [...config.resources.values()].filter((r) => r.address.startsWith("aws_cloudwatch_metric_alarm."))
     const metrics = alarms.map((a) => str(a.body, "metric_name")).sort()
-    expect(metrics).toEqual(["ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesVisible", "AsyncEventAge", "AsyncEventsDropped", "Errors", "Throttles"])
+    expect(metrics).toEqual(["ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesVisible", "AsyncEventAge", "AsyncEventsDropped", "Errors", "ForwarderDlqAlarms", "Throttles"])
     const centralQueues = JSON.stringify(config.locals.get("central_queue_alarms")?.body["value"])
     expect(centralQueues).toContain("aws_sqs_queue.target_dlq.name")
     expect(centralQueues).toContain("aws_sqs_queue.failed_events.name")
     for (const a of alarms.filter((a) => a.body["region"] === undefined)) {
       expect(a.body["alarm_actions"], a.address).toBe("${local.alarm_actions}")
     }
+  })
+
+  it("member forwarder DLQ alarms reach the topic: central rule -> log group -> metric filter -> alarm", () => {
+    expect(resource("aws_cloudwatch_event_target.alarm_events_log").body["arn"]).toBe("${aws_cloudwatch_log_group.alarm_events.arn}")
+    const filter = resource("aws_cloudwatch_log_metric_filter.forwarder_alarms").body
+    expect(filter).toMatchObject({ log_group_name: "${aws_cloudwatch_log_group.alarm_events.name}", pattern: '{ $.detail.state.value = "ALARM" }' })
+    expect(resource("aws_cloudwatch_metric_alarm.forwarder_dlq_alarms").body).toMatchObject({ metric_name: "ForwarderDlqAlarms", alarm_actions: "${local.alarm_actions}" })
+    expect(block(filter, "metric_transformation")).toMatchObject({ name: "ForwarderDlqAlarms", namespace: "${local.emf_namespace}" })
+    // The log group must be one EventBridge may write to.
+    expect(String(resource("aws_cloudwatch_log_group.alarm_events").body["name"])).toMatch(/^\/aws\/events\//)
   })
 
   it("the dashboard shows the Lambda's EMF metrics under their namespace, outcomes and skip reasons", () => {
