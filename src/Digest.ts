@@ -7,7 +7,6 @@
  * while the submission body is sent (see `SubmissionBody`), so a duplicate costs only hashing.
  */
 import { FileSystem } from "@effect/platform"
-import type { PlatformError } from "@effect/platform/Error"
 import { Chunk, Effect, Fiber, Option, Schema, type Scope, Stream } from "effect"
 import type { Digests } from "./Domain.js"
 import { Hasher } from "./internal/digest/hasher.js"
@@ -100,40 +99,48 @@ const memoryKeeper = (chunks: Array<Uint8Array>): Keeper => ({
 })
 
 /**
- * Appends to the spool in batches of `SpoolBatchBytes`, written by a forked fiber while the pass
- * hashes the next batch: one batch in flight and one filling, so memory stays bounded and a slow
- * disk slows the download (backpressure) instead of buffering it.
+ * Gathers the bytes in one of two reused `SpoolBatchBytes` buffers and appends each full buffer
+ * to the spool with one write, forked, while the pass hashes into the other buffer: one write in
+ * flight at a time, so memory stays bounded and a slow disk slows the download (backpressure)
+ * instead of buffering it. (One copy per byte buys 16× fewer writes than 64 KiB chunks.)
  */
 const spoolKeeper = (file: FileSystem.File, path: string): Effect.Effect<Keeper, never, Scope.Scope> =>
   Effect.gen(function*() {
-    let batch: Array<Uint8Array> = []
-    let batchBytes = 0
+    // Writers are forked into the scope that holds the open file, after it: when the scope
+    // closes they are interrupted (awaiting the current write) before the handle is closed.
+    const scope = yield* Effect.scope
+    const buffers = [Buffer.allocUnsafe(SpoolBatchBytes), Buffer.allocUnsafe(SpoolBatchBytes)] as const
+    let current = 0
+    let filled = 0
     let inFlight: Fiber.RuntimeFiber<void, SpoolError> | undefined
-    // Each write is uninterruptible: the fd must not be closed (and reused) under a pending write.
+    const awaitInFlight = Effect.suspend(() => inFlight === undefined ? Effect.void : Fiber.join(inFlight))
+    // Uninterruptible: the fd must not be closed (and reused) under a pending write.
     const write = (bytes: Uint8Array) =>
       file.writeAll(bytes).pipe(Effect.mapError(spoolError(path, "write")), Effect.uninterruptible)
-    // Writers are forked into the scope that holds the open file, after it: when the scope closes
-    // they are interrupted (awaiting the current write) before the handle is closed.
-    const scope = yield* Effect.scope
-    const awaitInFlight = Effect.suspend(() => inFlight === undefined ? Effect.void : Fiber.join(inFlight))
-    const flush = Effect.suspend(() => {
-      const chunks = batch
-      batch = []
-      batchBytes = 0
-      return awaitInFlight.pipe(
-        Effect.zipRight(Effect.forkIn(Effect.forEach(chunks, write, { discard: true }), scope)),
+    const flush = (bytes: Uint8Array) =>
+      awaitInFlight.pipe(
+        Effect.zipRight(Effect.forkIn(write(bytes), scope)),
         Effect.map((fiber) => {
           inFlight = fiber
         })
       )
-    })
+    const keep = (bytes: Uint8Array): Effect.Effect<void, SpoolError> | undefined => {
+      const buffer = buffers[current]!
+      const n = Math.min(SpoolBatchBytes - filled, bytes.length)
+      buffer.set(n === bytes.length ? bytes : bytes.subarray(0, n), filled)
+      filled += n
+      if (filled < SpoolBatchBytes) return undefined
+      current ^= 1
+      filled = 0
+      if (n === bytes.length) return flush(buffer)
+      const rest = bytes.subarray(n)
+      return Effect.zipRight(flush(buffer), Effect.suspend(() => keep(rest) ?? Effect.void))
+    }
     return {
-      keep: (bytes) => {
-        batch.push(bytes)
-        batchBytes += bytes.length
-        return batchBytes >= SpoolBatchBytes ? flush : undefined
-      },
-      finish: Effect.zipRight(flush, awaitInFlight)
+      keep,
+      finish: Effect.suspend(() => filled === 0 ? awaitInFlight : flush(buffers[current]!.subarray(0, filled))).pipe(
+        Effect.zipRight(awaitInFlight)
+      )
     }
   })
 
@@ -250,57 +257,70 @@ export const digestStream = <A, E, E2, R2>(
 type Spooled = Extract<Content, { _tag: "Spooled" }>
 
 /**
- * Reads a spool file back: `step` reads at most `size` bytes and says how many it read (0 at an
- * unexpected end of file). The file must still hold exactly `bytes` bytes.
+ * Reads a spool file back in `SpoolReadBytes` reads, the next read always in flight while the
+ * caller `consume`s the current one, and emits what `consume` appends to its array. With
+ * `reuse`, two buffers alternate (`consume` must be done with the bytes when it returns); else
+ * every read gets a fresh buffer. The file must hold exactly `bytes` bytes.
  */
 const readSpool = <B>(
   content: Spooled,
-  step: (file: FileSystem.File, size: number) => Effect.Effect<{ readonly read: number; readonly out: Chunk.Chunk<B> }, PlatformError>
+  reuse: boolean,
+  consume: (bytes: Uint8Array, out: Array<B>) => void
 ): Stream.Stream<B, SpoolError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
     const { bytes, path } = content
+    const fail = (operation: SpoolError["operation"], message: string) =>
+      new SpoolError({ path, operation, cause: new Error(message) })
     const file = yield* content.fileSystem.open(path, { flag: "r" }).pipe(Effect.mapError(spoolError(path, "open")))
     const size = Number((yield* file.stat.pipe(Effect.mapError(spoolError(path, "open")))).size)
-    if (size !== bytes) {
-      return yield* new SpoolError({ path, operation: "open", cause: new Error(`spool holds ${size} bytes, expected ${bytes}`) })
-    }
-    let position = 0
-    return Stream.repeatEffectChunkOption(Effect.suspend(() => {
-      const remaining = bytes - position
-      if (remaining === 0) return Effect.fail(Option.none())
-      // Uninterruptible for the same reason as writes: no read may outlive the fd.
-      return step(file, Math.min(SpoolReadBytes, remaining)).pipe(
+    if (size !== bytes) return yield* fail("open", `spool holds ${size} bytes, expected ${bytes}`)
+    // Readers are forked into this stream's scope, after the open: interrupted (awaiting the
+    // uninterruptible read) before the handle is closed.
+    const scope = yield* Effect.scope
+    const pool = reuse ? [Buffer.allocUnsafe(Math.min(SpoolReadBytes, bytes)), Buffer.allocUnsafe(Math.min(SpoolReadBytes, bytes))] : []
+    let requested = 0
+    let reads = 0
+
+    /** Fills `buffer` (a short read only at end of file). */
+    const readFully = (buffer: Buffer, offset: number): Effect.Effect<number, SpoolError> =>
+      offset === buffer.length ? Effect.succeed(offset) : file.read(buffer.subarray(offset)).pipe(
         Effect.uninterruptible,
-        Effect.mapError((e) => Option.some(spoolError(path, "read")(e))),
-        Effect.flatMap(({ out, read }) => {
-          if (read === 0) {
-            return Effect.fail(Option.some(spoolError(path, "read")(new Error(`spool ended at ${position} of ${bytes} bytes`))))
-          }
-          position += read
-          return Effect.succeed(out)
-        })
+        Effect.mapError(spoolError(path, "read")),
+        Effect.flatMap((n) => n === BigInt(0) ? Effect.succeed(offset) : readFully(buffer, offset + Number(n)))
+      )
+    const start = Effect.suspend(() => {
+      const length = Math.min(SpoolReadBytes, bytes - requested)
+      const buffer = reuse ? pool[reads++ % 2]!.subarray(0, length) : Buffer.allocUnsafe(length)
+      const at = requested
+      requested += length
+      return Effect.forkIn(
+        Effect.flatMap(readFully(buffer, 0), (n) =>
+          n === length ? Effect.succeed(buffer) : Effect.fail(fail("read", `spool ended at ${at + n} of ${bytes} bytes`))),
+        scope
+      )
+    })
+    let pending: Fiber.RuntimeFiber<Buffer, SpoolError> | undefined = bytes === 0 ? undefined : yield* start
+    return Stream.repeatEffectChunkOption(Effect.suspend(() => {
+      if (pending === undefined) return Effect.fail(Option.none())
+      return Fiber.join(pending).pipe(
+        Effect.mapError(Option.some),
+        Effect.flatMap((buffer) =>
+          Effect.map(requested < bytes ? start : Effect.succeed(undefined), (next) => {
+            pending = next
+            const out: Array<B> = []
+            consume(buffer, out)
+            return Chunk.unsafeFromArray(out)
+          })
+        )
       )
     }))
   }))
 
-/**
- * @internal For `SubmissionBody`: reads the spool into one reused buffer and hands each read to
- * `consume`, which must be done with it on return; emits what `consume` appends to its array.
- */
+/** @internal For `SubmissionBody`: `consume` gets each read in a reused buffer and must be done with it on return. */
 export const spoolThrough = <B>(
   content: Spooled,
   consume: (bytes: Uint8Array, out: Array<B>) => void
-): Stream.Stream<B, SpoolError> =>
-  Stream.suspend(() => {
-    const buffer = Buffer.allocUnsafe(Math.min(SpoolReadBytes, content.bytes))
-    return readSpool(content, (file, size) =>
-      Effect.map(file.read(buffer.subarray(0, size)), (n) => {
-        const read = Number(n)
-        const out: Array<B> = []
-        if (read > 0) consume(buffer.subarray(0, read), out)
-        return { read, out: Chunk.unsafeFromArray(out) }
-      }))
-  })
+): Stream.Stream<B, SpoolError> => readSpool(content, true, consume)
 
 /**
  * The kept raw bytes as a stream, re-readable any number of times (a submit retry re-reads them).
@@ -310,9 +330,6 @@ export const spoolThrough = <B>(
 export const contentStream = (content: Content): Stream.Stream<Uint8Array, SpoolError> =>
   content._tag === "InMemory"
     ? Stream.fromIterable(content.chunks)
-    : readSpool(content, (file, size) =>
-      Effect.map(file.readAlloc(size), (buffer) =>
-        Option.match(buffer, {
-          onNone: () => ({ read: 0, out: Chunk.empty<Uint8Array>() }),
-          onSome: (b) => ({ read: b.length, out: Chunk.of<Uint8Array>(b) })
-        })))
+    : readSpool<Uint8Array>(content, false, (bytes, out) => {
+      out.push(bytes)
+    })
