@@ -230,13 +230,17 @@ export const digestStream = <A, E, E2, R2>(
 > =>
   Effect.gen(function*() {
     const expected = options.expectedBytes
-    if (!Number.isSafeInteger(expected) || expected < 0) {
-      return yield* Effect.dieMessage(`digestStream: expectedBytes must be a byte count, got ${expected}`)
+    const headBytes = options.headBytes ?? DefaultHeadBytes
+    const memoryLimit = options.memoryLimit ?? DefaultMemoryLimit
+    for (const [name, value] of [["expectedBytes", expected], ["headBytes", headBytes], ["memoryLimit", memoryLimit]] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        return yield* Effect.dieMessage(`digestStream: ${name} must be a byte count, got ${value}`)
+      }
     }
-    const headTarget = Math.min(options.headBytes ?? DefaultHeadBytes, expected)
+    const headTarget = Math.min(headBytes, expected)
     const fileSystem = yield* FileSystem.FileSystem
 
-    if (expected <= (options.memoryLimit ?? DefaultMemoryLimit)) {
+    if (expected <= memoryLimit) {
       const chunks: Array<Uint8Array> = []
       const { digests, head } = yield* scan(body, expected, headTarget, options.inspectHead, memoryKeeper(chunks))
       const content: Content = { _tag: "InMemory", bytes: expected, chunks }

@@ -2,7 +2,7 @@ import { FileSystem } from "@effect/platform"
 import { SystemError } from "@effect/platform/Error"
 import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "effect"
+import { Cause, Chunk, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "effect"
 import fc from "fast-check"
 import { createHash, randomBytes } from "node:crypto"
 import { mkdtempSync, readdirSync, rmSync } from "node:fs"
@@ -144,6 +144,14 @@ describe("digestStream", () => {
     )
     expect(spoolEntries()).toEqual([])
   })
+
+  it.live("a negative or fractional size is a defect, not a silent misread", () =>
+    Effect.gen(function*() {
+      for (const options of [{ expectedBytes: -1 }, { expectedBytes: 1.5 }, { expectedBytes: 1, headBytes: Number.NaN }, { expectedBytes: 1, memoryLimit: -1 }]) {
+        const exit = yield* Effect.exit(Effect.scoped(digestStream(Stream.make(new Uint8Array(1)), { ...options, inspectHead: () => Effect.void })))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      }
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
 
   describe("the head", () => {
     /** 100 KiB chunks, each pulled on demand and counted. */
