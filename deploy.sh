@@ -9,6 +9,11 @@
 
 set -Eeuo pipefail
 
+if ((BASH_VERSINFO[0] < 4)); then
+  printf 'deploy.sh: error: bash 4 or later is needed (this is %s; on macOS: brew install bash)\n' "$BASH_VERSION" >&2
+  exit 1
+fi
+
 readonly PROG="deploy.sh"
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 readonly SCRIPT_DIR

@@ -93,7 +93,16 @@ afterEach(() => {
   for (const dir of sandboxes.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-const run = (args: ReadonlyArray<string>, options: { readonly env?: Record<string, string>; readonly tools?: ReadonlyArray<string> } = {}): Run => {
+interface RunOptions {
+  readonly env?: Record<string, string>
+  readonly tools?: ReadonlyArray<string>
+  /** Answers typed at the prompts, through a pseudo-terminal (`script`), instead of no terminal. */
+  readonly typed?: string
+}
+
+const hasScript = spawnSync("sh", ["-c", "command -v script"]).status === 0
+
+const run = (args: ReadonlyArray<string>, options: RunOptions = {}): Run => {
   const root = mkdtempSync(join(tmpdir(), "deploy-sh-"))
   sandboxes.push(root)
   const repo = join(root, "repo")
@@ -110,10 +119,13 @@ const run = (args: ReadonlyArray<string>, options: { readonly env?: Record<strin
   }
   const log = join(root, "calls.log")
   writeFileSync(log, "")
-  const result = spawnSync(join(repo, "deploy.sh"), [...args], {
+  const command = options.typed === undefined
+    ? [join(repo, "deploy.sh"), ...args]
+    : ["script", "-q", "-e", "-c", [join(repo, "deploy.sh"), ...args].join(" "), "/dev/null"]
+  const result = spawnSync(command[0] as string, command.slice(1), {
     cwd: root,
     encoding: "utf8",
-    input: "",
+    input: options.typed ?? "",
     timeout: 20_000,
     env: {
       // Stubs first; node's own directory for `node`; the system for coreutils and bash.
@@ -248,6 +260,36 @@ describe("deploy.sh, non-interactive", () => {
     const fallback = run([...complete, "--yes"], { tools: ["aws", "tofu", "npm"] })
     expect(fallback.status).toBe(0)
     expect(fallback.calls.some((c) => c.startsWith("tofu ") && c.includes(" plan "))).toBe(true)
+  })
+})
+
+describe("deploy.sh, interactive", () => {
+  it.skipIf(!hasScript)("asks for what it cannot detect, offers defaults, and applies once confirmed", () => {
+    const answers = [
+      "", // monitored Regions [us-east-1, from aws configure]
+      "", // secret [highvolt/jsonair-pat]
+      "https://jsonair.example.com",
+      "scanner",
+      "", "", "", "", "", "", "", // type, memory, timeout, max size, /tmp, concurrency, trail
+      "backups-archive",
+      "", // alarm e-mails
+      "y" // apply?
+    ]
+    const r = run([], { typed: answers.map((a) => `${a}\n`).join("") })
+    expect(r.stdout).toContain("JSONAir URL (https://...):")
+    expect(r.stdout).toContain("Apply this plan? [y/N]")
+    expect(r.status).toBe(0)
+    expect(r.tfvars).toContain('monitored_regions = ["us-east-1"]')
+    expect(r.tfvars).toContain('excluded_bucket_names = ["backups-archive"]')
+    expect(r.calls.some((c) => c.includes(" apply -input=false highvolt.tfplan"))).toBe(true)
+  })
+
+  it.skipIf(!hasScript)("applies nothing when the plan is not confirmed", () => {
+    const answers = ["", "", "https://jsonair.example.com", "scanner", "", "", "", "", "", "", "", "", "", "n"]
+    const r = run([], { typed: answers.map((a) => `${a}\n`).join("") })
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain("Not applied.")
+    expect(r.calls.some((c) => c.includes(" apply ") || c.includes("activate-organizations-access"))).toBe(false)
   })
 })
 
