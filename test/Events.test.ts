@@ -483,6 +483,14 @@ describe("decodeEvent: S3's own EventBridge events and classic notifications", (
       })
     }))
 
+  it.effect("a notification record without responseElements is still decoded, named by its location", () =>
+    Effect.gen(function*() {
+      const event = fixture("s3-notification-object-removed.synthetic.json")
+      delete event.Records[0].responseElements
+      delete event.Records[0].s3.object.sequencer
+      expect(skipSummary(yield* ignored(event))).toMatchObject({ eventId: "tricky-bucket/gone+away.txt", reason: "not-object-created" })
+    }))
+
   it.effect.each(["ObjectCreated:Put", "ObjectCreated:Post", "ObjectCreated:Copy", "ObjectCreated:CompleteMultipartUpload"])(
     "%s is a creation",
     (eventName) =>
@@ -751,7 +759,7 @@ describe("bad input is an InvalidEvent naming the field", () => {
     ["a bad version id", edit(REF.ctBare, (e) => e.responseElements = { "x-amz-version-id": 3 }), "responseElements[\"x-amz-version-id\"]: expected a string, got 3"],
     ["a negative size", edit(REF.s3Put, (e) => e.detail.object.size = -1), "detail.object.size: expected a non-negative number, got -1"],
     ["a notification without bucket", edit(REF.notification, (e) => delete e.Records[0].s3.bucket), "Records[0].s3.bucket: is missing"],
-    ["a notification without request id", edit(REF.notification, (e) => e.Records[0].responseElements = {}), "Records[0].responseElements[\"x-amz-request-id\"]: is missing"],
+    ["a notification with a numeric request id", edit(REF.notification, (e) => e.Records[0].responseElements = { "x-amz-request-id": 7 }), "Records[0].responseElements[\"x-amz-request-id\"]: expected a string, got 7"],
     ["a wrong test event", edit("s3-test-event.s3-doc.json", (e) => e.Event = "s3:Other"), "Event: expected \"s3:TestEvent\", got \"s3:Other\""]
   ]
   it.effect.each(cases)("%s", ([, input, message]) =>

@@ -97,6 +97,9 @@ export const start = (options: { readonly iam: Iam }): Effect.Effect<S3Emulator,
     const s3rver = yield* Effect.acquireRelease(
       Effect.promise(async () => {
         const instance = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, vhostBuckets: false })
+        // `silent` only mutes the transport; a request that ends after close() would still make
+        // winston complain on stderr that it has no transports left.
+        instance.logger.silent = true
         const address = await instance.run()
         return { instance, port: address.port }
       }),

@@ -22,6 +22,8 @@ declare module "s3rver" {
     close(): Promise<void>
     reset(): void
     readonly httpServer: Server | undefined
+    /** Its winston logger. */
+    readonly logger: { silent: boolean }
   }
 
   export default S3rver

@@ -14,7 +14,8 @@ const NotificationRecordWire = Schema.Struct({
   awsRegion: Region,
   userIdentity: Schema.optional(Schema.Struct({ principalId: Schema.optional(Schema.String) })),
   requestParameters: Schema.optional(Schema.Struct({ sourceIPAddress: Schema.optional(Schema.String) })),
-  responseElements: Schema.Struct({ "x-amz-request-id": Schema.NonEmptyString }),
+  /** Only names the event: a record without it is still scanned (or skipped) on its merits. */
+  responseElements: Schema.optional(Schema.Struct({ "x-amz-request-id": Schema.optional(Schema.String) })),
   s3: Schema.Struct({
     bucket: Schema.Struct({ name: BucketName }),
     object: Schema.Struct({
@@ -35,8 +36,8 @@ export const NotificationRecord = decodeOnly(
   (record) =>
     Effect.map(OwnAccount, (ownAccount) => {
       const { bucket, object } = record.s3
-      const requestId = record.responseElements["x-amz-request-id"]
-      const eventId = object.sequencer === undefined ? requestId : `${requestId}/${object.sequencer}`
+      const eventId = [record.responseElements?.["x-amz-request-id"], object.sequencer].filter((part) => part !== undefined && part !== "").join("/") ||
+        `${bucket.name}/${object.key}`
       const key = notificationKey(object.key)
       if (!record.eventName.startsWith("ObjectCreated:")) {
         return new Ignored({
