@@ -109,6 +109,22 @@ data "aws_iam_policy_document" "scanner" {
     }
   }
 
+  # Without s3:ListBucket, S3 answers 403 AccessDenied for a key that does not exist; with it,
+  # 404 NoSuchKey. The scanner needs that difference: a deleted object is skipped (not-found)
+  # instead of failing, and a key CloudTrail spelled form-encoded is retried in its other form.
+  statement {
+    sid       = "TellMissingKeysOfThisAccount"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:${local.partition}:s3:::*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
   statement {
     sid       = "DecryptSseKmsObjectsThroughS3"
     effect    = "Allow"

@@ -323,7 +323,7 @@ variable "cloudtrail_log_retention_days" {
 # ---------------------------------------------------------------------------------------------
 
 variable "reader_role_name" {
-  description = "Name of the least-privilege reader role the StackSet creates once per member account (s3:GetObject, s3:GetObjectVersion, kms:Decrypt via S3)."
+  description = "Name of the least-privilege reader role the StackSet creates once per member account (s3:GetObject, s3:GetObjectVersion, s3:ListBucket, kms:Decrypt via S3)."
   type        = string
   default     = "highvolt-s3-scanner-reader"
 

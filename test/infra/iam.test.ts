@@ -195,6 +195,9 @@ describe("the scanner's execution role", () => {
     const read = find("data.aws_iam_policy_document.scanner", "ReadObjectsOfThisAccount")
     expect(read.actions).toEqual(["s3:GetObject", "s3:GetObjectVersion"])
     expect(condition(read, "aws:ResourceAccount")?.values).toEqual(["${local.account_id}"])
+    const list = find("data.aws_iam_policy_document.scanner", "TellMissingKeysOfThisAccount")
+    expect(list.actions).toEqual(["s3:ListBucket"])
+    expect(condition(list, "aws:ResourceAccount")?.values).toEqual(["${local.account_id}"])
     const kms = find("data.aws_iam_policy_document.scanner", "DecryptSseKmsObjectsThroughS3")
     expect(kms.actions).toEqual(["kms:Decrypt"])
     expect(condition(kms, "kms:ViaService")?.values).toEqual(["s3.*.amazonaws.com"])
@@ -204,7 +207,7 @@ describe("the scanner's execution role", () => {
     const sids = statements.filter((s) => s.where === "data.aws_iam_policy_document.scanner").map((s) => s.sid).sort()
     expect(sids).toEqual([
       "AssumeReaderRolesOfTheOrganization", "AttachToVpc", "DecryptJsonAirPat", "DecryptSseKmsObjectsThroughS3",
-      "ReadJsonAirPat", "ReadObjectsOfThisAccount", "SendFailedEvents", "WhoAmI", "WriteOwnLogs"
+      "ReadJsonAirPat", "ReadObjectsOfThisAccount", "SendFailedEvents", "TellMissingKeysOfThisAccount", "WhoAmI", "WriteOwnLogs"
     ])
     expect(find("scanner", "WhoAmI").actions).toEqual(["sts:GetCallerIdentity"])
   })
@@ -231,7 +234,8 @@ describe("the member reader role", () => {
 
   it("may only read objects of its own account and decrypt them through S3", () => {
     const policy = statements.filter((s) => s.where === "member-reader-role.yaml ReaderRole read-new-objects")
-    expect(policy.flatMap((s) => s.actions).sort()).toEqual(["kms:Decrypt", "s3:GetObject", "s3:GetObjectVersion"])
+    expect(policy.flatMap((s) => s.actions).sort()).toEqual(["kms:Decrypt", "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"])
+    expect(condition(find("ReaderRole read-new-objects", "TellMissingKeysOfThisAccount"), "aws:ResourceAccount")?.values).toEqual(["222233334444"])
     const read = find("ReaderRole read-new-objects", "ReadObjectsOfThisAccount")
     expect(condition(read, "aws:ResourceAccount")?.values).toEqual(["222233334444"])
     const kms = find("ReaderRole read-new-objects", "DecryptSseKmsObjectsThroughS3")
