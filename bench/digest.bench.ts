@@ -14,7 +14,7 @@
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Stream } from "effect"
 import { createHash, randomFillSync } from "node:crypto"
-import { cpus } from "node:os"
+import { cpus, loadavg } from "node:os"
 import { DefaultMemoryLimit, digestStream } from "../src/Digest.js"
 import type { Digests } from "../src/Domain.js"
 import { submissionBody } from "../src/SubmissionBody.js"
@@ -96,6 +96,7 @@ const time = async (f: () => unknown): Promise<Timing> => {
 }
 
 const bench: Bench = async () => {
+  const loadBefore = loadavg()[0]!
   const chunks = makeChunks(totalBytes)
   const perObject = DefaultMemoryLimit / chunkBytes
   const objects: Array<Array<Buffer>> = []
@@ -163,6 +164,8 @@ const bench: Bench = async () => {
       `spooled: written to a temp file in TMPDIR (${process.env["TMPDIR"] ?? "/tmp"}) while hashed, read back for base64; ` +
       "(cpu) includes the kernel's page-cache work for that file",
       "digest-only rows are compared with the 3-hash ceiling",
+      `load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores: ` +
+      "other processes share the CPU, which is why variants alternate and the best round counts",
       `stretch rows: SHA256+SHA1 on the main thread, MD5 on a worker fed from the same pass (${cpus().length} cores here); ` +
       "their (cpu) ratio counts both threads"
     ]

@@ -10,6 +10,7 @@ import { FileSystem } from "@effect/platform"
 import { Chunk, Effect, Fiber, Option, Schema, type Scope, Stream } from "effect"
 import type { Digests } from "./Domain.js"
 import { Hasher } from "./internal/digest/hasher.js"
+import * as Pool from "./internal/digest/pool.js"
 import { ParallelHasher } from "./internal/digest/worker.js"
 
 /** Default number of leading bytes handed to `inspectHead` (MIME detection reads 1 MiB). */
@@ -71,7 +72,11 @@ export interface Scanned<A> {
 export interface DigestOptions<A, E2, R2> {
   /** The object's length (S3's `ContentLength`); the body must have exactly this many bytes. */
   readonly expectedBytes: number
-  /** Sees the first `min(headBytes, expectedBytes)` bytes before anything past them is pulled. */
+  /**
+   * Sees the first `min(headBytes, expectedBytes)` bytes before anything past them is pulled. The
+   * bytes are lent for the duration of the effect (the buffer is reused afterwards): copy what
+   * must outlive it.
+   */
   readonly inspectHead: (head: Uint8Array) => Effect.Effect<A, E2, R2>
   readonly headBytes?: number
   readonly memoryLimit?: number
@@ -116,7 +121,8 @@ const spoolKeeper = (file: FileSystem.File, path: string): Effect.Effect<Keeper,
     // Writers are forked into the scope that holds the open file, after it: when the scope
     // closes they are interrupted (awaiting the current write) before the handle is closed.
     const scope = yield* Effect.scope
-    const buffers = [Buffer.allocUnsafe(SpoolBatchBytes), Buffer.allocUnsafe(SpoolBatchBytes)] as const
+    // Acquired before any writer is forked, so released only after every write has ended.
+    const buffers = [yield* Pool.scoped(SpoolBatchBytes), yield* Pool.scoped(SpoolBatchBytes)] as const
     let current = 0
     let filled = 0
     let inFlight: Fiber.RuntimeFiber<void, SpoolError> | undefined
@@ -190,13 +196,19 @@ const scan = <A, E, E2, R2>(
   let inspected = false
   let head: A | undefined
   let headView: Uint8Array | undefined
+  let headPooled: Buffer | undefined
+  const releaseHead = () => {
+    if (headPooled !== undefined) Pool.release(headPooled)
+    headPooled = undefined
+    headView = undefined
+  }
 
   const inspect = Effect.suspend(() => inspectHead(headView ?? new Uint8Array(0))).pipe(
     Effect.map((a) => {
       head = a
       inspected = true
-      headView = undefined
-    })
+    }),
+    Effect.ensuring(Effect.sync(releaseHead))
   )
 
   /** Hashes one chunk, then keeps it; an effect only when something must be awaited. */
@@ -220,7 +232,7 @@ const scan = <A, E, E2, R2>(
     if (offset === 0 && length >= headTarget) {
       headView = bytes.subarray(0, headTarget)
     } else {
-      headView ??= Buffer.allocUnsafe(headTarget)
+      if (headView === undefined) headView = headPooled = Pool.take(headTarget)
       headView.set(offset + length <= headTarget ? bytes : bytes.subarray(0, headTarget - offset), offset)
     }
     if (received < headTarget) return keeper.keep(bytes)
@@ -246,7 +258,10 @@ const scan = <A, E, E2, R2>(
     }
     yield* keeper.finish
     return { head: head as A, digests: yield* hashing.digests }
-  }).pipe(Effect.ensuring(Effect.sync(() => hashing.abort())))
+  }).pipe(Effect.ensuring(Effect.sync(() => {
+    releaseHead()
+    hashing.abort()
+  })))
 }
 
 /**
@@ -320,7 +335,8 @@ const readSpool = <B>(
     // Readers are forked into this stream's scope, after the open: interrupted (awaiting the
     // uninterruptible read) before the handle is closed.
     const scope = yield* Effect.scope
-    const pool = reuse ? [Buffer.allocUnsafe(Math.min(SpoolReadBytes, bytes)), Buffer.allocUnsafe(Math.min(SpoolReadBytes, bytes))] : []
+    // Acquired before any reader is forked, so released only after every read has ended.
+    const pool = reuse ? [yield* Pool.scoped(SpoolReadBytes), yield* Pool.scoped(SpoolReadBytes)] : []
     let requested = 0
     let reads = 0
 
