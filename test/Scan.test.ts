@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { createHash } from "node:crypto"
-import { readdirSync } from "node:fs"
+import { mkdtempSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Effect, Layer, Option, Ref } from "effect"
 import { type AccountId, type BucketName, Ignored, ObjectCreated, ObjectKey, type Region } from "../src/Domain.js"
 import { Highvolt } from "../src/Highvolt.js"
@@ -43,7 +44,6 @@ const scan = (objects: Record<string, FakeObject>, item: ObjectCreated | Ignored
   })
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex")
-const spoolFiles = () => readdirSync(tmpdir()).filter((f) => f.startsWith("highvolt-spool-"))
 
 describe("Scan", () => {
   it.live("submits a new object with exactly the product page's fields plus s3", () =>
@@ -159,12 +159,24 @@ describe("Scan", () => {
 
   it.live("large objects are spooled to disk and the spool is removed afterwards", () =>
     Effect.gen(function*() {
-      const before = spoolFiles()
+      // A temp dir of its own: other test files spool into the shared one at the same time.
+      const tmp = mkdtempSync(join(tmpdir(), "scan-test-"))
+      const previous = process.env["TMPDIR"]
+      process.env["TMPDIR"] = tmp
+      const seen: Array<number> = []
+      const watcher = setInterval(() => seen.push(readdirSync(tmp).length), 5)
       const bytes = pdf(9 * 1024 * 1024 + 1)
-      const { outcome, submitted } = yield* scan({ "reports/large.pdf": { bytes } }, event("large.pdf"))
+      const { outcome, submitted } = yield* scan({ "reports/large.pdf": { bytes } }, event("large.pdf")).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          clearInterval(watcher)
+          if (previous === undefined) delete process.env["TMPDIR"]
+          else process.env["TMPDIR"] = previous
+        }))
+      )
       expect(outcome).toMatchObject({ outcome: "submitted", bytes: bytes.length })
       expect(Buffer.from(submitted[0]!["file_data"] as string, "base64").equals(bytes)).toBe(true)
-      expect(spoolFiles()).toEqual(before)
+      expect(Math.max(...seen)).toBeGreaterThan(0) // it did spool…
+      expect(readdirSync(tmp)).toEqual([]) // …and cleaned up
     }))
 
   it.live("an item the decoder ignored is recorded as skipped with its reason", () =>
