@@ -14,6 +14,7 @@
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Stream } from "effect"
 import { createHash, randomFillSync } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { DefaultMemoryLimit, digestStream } from "../src/Digest.js"
 import type { Digests } from "../src/Domain.js"
@@ -85,6 +86,15 @@ interface Timing {
   readonly cpu: number
 }
 
+/** Share of the last 10 s in which some task waited for a CPU (Linux PSI), if available. */
+const cpuPressure = (): string => {
+  try {
+    return readFileSync("/proc/pressure/cpu", "utf8").match(/some avg10=([\d.]+)/)?.[1] ?? "n/a"
+  } catch {
+    return "n/a"
+  }
+}
+
 const time = async (f: () => unknown): Promise<Timing> => {
   ;(globalThis as { gc?: () => void }).gc?.()
   const cpu = process.cpuUsage()
@@ -97,6 +107,7 @@ const time = async (f: () => unknown): Promise<Timing> => {
 
 const bench: Bench = async () => {
   const loadBefore = loadavg()[0]!
+  const pressureBefore = cpuPressure()
   const chunks = makeChunks(totalBytes)
   const perObject = DefaultMemoryLimit / chunkBytes
   const objects: Array<Array<Buffer>> = []
@@ -164,7 +175,8 @@ const bench: Bench = async () => {
       `spooled: written to a temp file in TMPDIR (${process.env["TMPDIR"] ?? "/tmp"}) while hashed, read back for base64; ` +
       "(cpu) includes the kernel's page-cache work for that file",
       "digest-only rows are compared with the 3-hash ceiling",
-      `load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores: ` +
+      `load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores; ` +
+      `CPU pressure (some, avg10) ${pressureBefore}% before, ${cpuPressure()}% after: ` +
       "other processes share the CPU, which is why variants alternate and the best round counts",
       `stretch rows: SHA256+SHA1 on the main thread, MD5 on a worker fed from the same pass (${cpus().length} cores here); ` +
       "their (cpu) ratio counts both threads"
