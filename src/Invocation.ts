@@ -11,8 +11,11 @@ import { isFailed, type Outcome } from "./Outcome.js"
 import { OutcomeLog } from "./OutcomeLog.js"
 import { scanItem, type ScanServices } from "./Scan.js"
 
-/** Items of one event (records of a notification) are scanned this many at a time. */
-const itemConcurrency = 4
+/**
+ * Scans in flight at once per invocation, across all items of all messages: each may hold up to
+ * 8 MiB in memory, and a 256 MB Lambda must not run out.
+ */
+const scanConcurrency = 4
 
 /** Raised when any item of a single-event invocation failed: Lambda will retry the event. */
 export class InvocationFailed extends Schema.TaggedError<InvocationFailed>()("InvocationFailed", {
@@ -51,7 +54,7 @@ export const handle = (input: unknown, options: { readonly deadline?: number } =
     const { ownAccount } = yield* Credentials
     const log = yield* OutcomeLog
     const scanAll = (items: ReadonlyArray<EventItem>) =>
-      Effect.forEach(items, (item) => Effect.tap(scanItem(item, options), log.record), { concurrency: itemConcurrency })
+      Effect.forEach(items, (item) => Effect.tap(scanItem(item, options), log.record), { concurrency: scanConcurrency })
 
     const invocation = yield* decodeInvocation(input, { ownAccount }).pipe(
       Effect.tapError((error) => log.record(invalidOutcome(error))),
@@ -67,13 +70,25 @@ export const handle = (input: unknown, options: { readonly deadline?: number } =
       } satisfies SingleEventResponse as SingleEventResponse
     }
 
-    // Messages of a batch run side by side; each message's items as above.
-    const failedIds = yield* Effect.forEach(invocation.messages, (message) =>
+    // All items of all messages share one pool; a message fails if it is undecodable or any of its items failed.
+    const failed = new Set<string>()
+    const work = invocation.messages.flatMap((message): Array<Effect.Effect<unknown, never, ScanServices | OutcomeLog>> =>
       Either.match(message.items, {
-        onLeft: (error) => Effect.as(log.record(invalidOutcome(error)), [message.messageId]),
-        onRight: (items) => Effect.map(scanAll(items), (outcomes) => outcomes.some(isFailed) ? [message.messageId] : [])
-      }), { concurrency: itemConcurrency })
+        onLeft: (error) => {
+          failed.add(message.messageId)
+          return [log.record(invalidOutcome(error))]
+        },
+        onRight: (items) =>
+          items.map((item) =>
+            scanItem(item, options).pipe(
+              Effect.tap(log.record),
+              Effect.tap((outcome) => Effect.sync(() => isFailed(outcome) && failed.add(message.messageId)))
+            )
+          )
+      })
+    )
+    yield* Effect.all(work, { concurrency: scanConcurrency, discard: true })
     return {
-      batchItemFailures: failedIds.flat().map((itemIdentifier) => ({ itemIdentifier }))
+      batchItemFailures: invocation.messages.filter((m) => failed.has(m.messageId)).map((m) => ({ itemIdentifier: m.messageId }))
     } satisfies SqsBatchResponse as SqsBatchResponse
   }).pipe(Effect.withSpan("Invocation.handle"))

@@ -12,7 +12,7 @@ import { canaryMarker } from "../../src/local/Fixtures.js"
 const root = join(import.meta.dirname, "../..")
 
 const cli = (args: ReadonlyArray<string>, input?: string) => {
-  const env = { ...process.env, NODE_NO_WARNINGS: "1" }
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: "1" }
   for (const name of ["JSONAIR_SECRET_NAME", "JSONAIR_URL", "JSONAIR_NAME", "JSONAIR_TYPE"]) delete env[name]
   const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
     cwd: root,
