@@ -1,9 +1,11 @@
 /**
  * One bearer token per service per container, shared by every concurrent event. It is fetched
- * on first use, replaced shortly before it expires, and dropped when the server answers 401;
- * a single login is in flight at a time, so a burst of expired requests causes one re-login.
+ * on first use, replaced shortly before it expires, and dropped when the server answers 401.
+ * A single login is in flight at a time and every caller that arrives meanwhile shares its
+ * result, failure included: a burst of expired requests causes one re-login, and a login that
+ * failed (say, after 429s until the deadline) is not tried again at once by each waiting event.
  */
-import { Clock, Effect, Option, type Redacted, SynchronizedRef } from "effect"
+import { Cause, Clock, Deferred, Effect, FiberId, Option, type Redacted } from "effect"
 
 /** A bearer token and the moment (epoch ms) from which we stop using it. */
 export interface AccessToken {
@@ -26,24 +28,43 @@ export const make = <E>(
   login: Effect.Effect<AccessToken, E>,
   isUnauthorized: (error: unknown) => boolean
 ): Effect.Effect<TokenCache<E>> =>
-  Effect.gen(function*() {
-    const state = yield* SynchronizedRef.make(Option.none<AccessToken>())
+  Effect.sync(() => {
+    let token = Option.none<AccessToken>()
+    // The login in flight, awaited by every caller that needs a token meanwhile.
+    let pending: Deferred.Deferred<AccessToken, E> | undefined
 
-    const current = SynchronizedRef.modifyEffect(state, (cached) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Option.isSome(cached) && now < cached.value.refreshAt
-          ? Effect.succeed([cached.value, cached] as const)
-          : Effect.map(login, (fresh) => [fresh, Option.some(fresh)] as const)))
+    const current: Effect.Effect<AccessToken, E> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      if (Option.isSome(token) && now < token.value.refreshAt) return Effect.succeed(token.value)
+      if (pending !== undefined) {
+        // A login interrupted with its caller (that event's deadline) is no answer: try again.
+        return Deferred.await(pending).pipe(
+          Effect.catchAllCause((cause) => Cause.isInterruptedOnly(cause) ? current : Effect.failCause(cause))
+        )
+      }
+      // Created and registered synchronously: no other fiber can slip in between.
+      const done = Deferred.unsafeMake<AccessToken, E>(FiberId.none)
+      pending = done
+      return login.pipe(
+        Effect.tap((fresh) => Effect.sync(() => (token = Option.some(fresh)))),
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (pending === done) pending = undefined
+          }).pipe(Effect.zipRight(Deferred.done(done, exit)))
+        )
+      )
+    })
 
     const drop = (stale: AccessToken) =>
-      SynchronizedRef.update(state, (cached) => Option.isSome(cached) && cached.value === stale ? Option.none() : cached)
+      Effect.sync(() => {
+        if (Option.isSome(token) && token.value === stale) token = Option.none()
+      })
 
     const authorized = <A, E2>(use: (jwt: Redacted.Redacted<string>) => Effect.Effect<A, E2>) =>
-      Effect.flatMap(current, (token) =>
-        use(token.jwt).pipe(
+      Effect.flatMap(current, (used) =>
+        use(used.jwt).pipe(
           Effect.catchIf(
             (error): error is E2 => isUnauthorized(error),
-            () => drop(token).pipe(Effect.zipRight(current), Effect.flatMap((fresh) => use(fresh.jwt)))
+            () => drop(used).pipe(Effect.zipRight(current), Effect.flatMap((fresh) => use(fresh.jwt)))
           )
         ))
 
