@@ -44,6 +44,9 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
       yield* tokens.current
 
       const queryContext = { service: "highvolt", operation: "query", timeout: "15 seconds" } as const
+      // Transient failures retry the call with the token in hand; the login has its own retries
+      // (`loginRetry`), and a call that outlives its token meets a 401 and gets a fresh one.
+      // Retrying around `authorized` would nest those retries: up to 9 × 9 logins per call.
       const isKnown = (sha256: Sha256) =>
         tokens.authorized((jwt) =>
           execute(
@@ -53,9 +56,8 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
               HttpClientRequest.bodyUnsafeJson({ sha256 })
             ),
             queryContext
-          ).pipe(Effect.flatMap(decodeJson(QueryAnswer, queryContext)))
+          ).pipe(Effect.flatMap(decodeJson(QueryAnswer, queryContext)), Effect.retry(Retry.transientRetry<ServiceError>()))
         ).pipe(
-          Effect.retry(Retry.transientRetry<ServiceError>()),
           Effect.map((answer) => answer.code === 200),
           Effect.withSpan("Highvolt.isKnown")
         )
@@ -72,9 +74,8 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
               })
             ),
             { service: "highvolt", operation: "submit", timeout: submitTimeoutMillis(body.contentLength) }
-          )
+          ).pipe(Effect.retry(Retry.transientRetry<ServiceError>()))
         ).pipe(
-          Effect.retry(Retry.transientRetry<ServiceError>()),
           Effect.asVoid,
           Effect.withSpan("Highvolt.submit")
         )

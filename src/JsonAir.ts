@@ -74,13 +74,14 @@ export class JsonAir extends Context.Tag("highvolt/JsonAir")<JsonAir, {
                 ? new ServiceError({ ...error, detail: `profile ${profile} does not exist` })
                 : error
               : new ServiceError({ ...context, reason: "decode", detail: "the configuration is not JSON" })
-          )
+          ),
+          // The call is retried, not the login around it (which has its own retries).
+          Effect.retry(Retry.transientRetry<ServiceError>())
         )
       )
 
       return {
         fetchConfig: download.pipe(
-          Effect.retry(Retry.transientRetry<ServiceError>()),
           Effect.flatMap((document) => decodeDocument(profile, document)),
           Effect.withSpan("JsonAir.fetchConfig")
         )
