@@ -140,15 +140,17 @@ export const make = (sts: StsApi) =>
             Effect.map((entry) => entry.access),
             // Failures must not be served from the cache: a TTL of zero still holds within the same millisecond.
             Effect.tapError(() => cache.invalidate(account))
-          )
+          ),
+      invalidate: (account: AccountId) => cache.invalidate(account)
     }
-
   })
 
 export class Credentials extends Context.Tag("highvolt/Credentials")<Credentials, {
   readonly ownAccount: AccountId
   /** How to read buckets of `account`; STS failures are typed, transient ones retried first. */
   readonly forAccount: (account: AccountId) => Effect.Effect<AccountAccess, CredentialsError>
+  /** Forgets the account's cached session (S3 said it expired): the next `forAccount` assumes the role again. */
+  readonly invalidate: (account: AccountId) => Effect.Effect<void>
 }>() {
   /** With the real STS client, destroyed with the layer. */
   static readonly layer = Layer.scoped(
@@ -166,6 +168,7 @@ export class Credentials extends Context.Tag("highvolt/Credentials")<Credentials
   ): Layer.Layer<Credentials> =>
     Layer.succeed(Credentials, {
       ownAccount,
+      invalidate: () => Effect.void,
       forAccount: (account) =>
         account === ownAccount
           ? Effect.succeed({ _tag: "ExecutionRole" })

@@ -21,7 +21,15 @@ export interface ObjectLocation {
 }
 
 /** The reasons a read fails; `not-found`, `archived` and `sse-c` end the event as skipped, the rest as failed. */
-export const ObjectErrorReason = Schema.Literal("not-found", "archived", "sse-c", "access-denied", "unavailable", "failed")
+export const ObjectErrorReason = Schema.Literal(
+  "not-found",
+  "archived",
+  "sse-c",
+  "access-denied",
+  "credentials-expired",
+  "unavailable",
+  "failed"
+)
 
 /** Raised when an object cannot be read, with where it is and what S3 said. */
 export class ObjectError extends Schema.TaggedError<ObjectError>()("ObjectError", {
@@ -57,6 +65,7 @@ const reasonOf = (code: string, status: number | undefined, message: string, tra
   if (code === "NoSuchKey" || code === "NoSuchVersion" || (code === "NotFound" && status === 404)) return "not-found"
   if (code === "InvalidObjectState") return "archived"
   if (code === "InvalidRequest" && /server side encryption|customer/i.test(message)) return "sse-c"
+  if (code === "ExpiredToken" || code === "InvalidToken" || code === "TokenRefreshRequired") return "credentials-expired"
   if (code === "AccessDenied" || status === 403) return "access-denied"
   return transient ? "unavailable" : "failed"
 }
@@ -95,6 +104,15 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api) =>
     const clients = new Map<string, S3Api>()
     yield* Effect.addFinalizer(() => Effect.sync(() => clients.forEach((client) => client.destroy())))
 
+    const forgetClients = (account: AccountId) => {
+      for (const [id, client] of clients) {
+        if (id.startsWith(`${account}/`)) {
+          clients.delete(id)
+          client.destroy()
+        }
+      }
+    }
+
     const clientFor = (account: AccountId, region: Region) => {
       const id = `${account}/${region}`
       const existing = clients.get(id)
@@ -131,7 +149,8 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api) =>
           detail
         })
       return Effect.acquireRelease(
-        Effect.tryPromise({
+        // Interruptible, so that the deadline can abort a GetObject S3 is slow to answer.
+        Effect.interruptible(Effect.tryPromise({
           try: (signal) =>
             clientFor(location.account, location.region).send(
               new GetObjectCommand({ Bucket: location.bucket, Key: key, VersionId: versionId }),
@@ -141,7 +160,7 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api) =>
             const f = classify(error)
             return fail(reasonOf(f.code, f.status, f.message, f.transient), `${f.code}: ${f.message}`)
           }
-        }),
+        })),
         (answer) => Effect.sync(() => (answer.Body as Readable | undefined)?.destroy())
       ).pipe(
         Effect.flatMap((answer): Effect.Effect<OpenedObject, ObjectError> => {
@@ -167,10 +186,24 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api) =>
     const openKey = (location: ObjectLocation, key: string) =>
       get(location, key).pipe(Effect.retry(Retry.transientRetry<ObjectError>()))
 
+    const read = (location: ObjectLocation) =>
+      credentials.forAccount(location.account).pipe(
+        Effect.zipRight(withAlternateKey(location, (key) => openKey(location, key)))
+      )
+
     return {
       open: (location: ObjectLocation) =>
-        credentials.forAccount(location.account).pipe(
-          Effect.zipRight(withAlternateKey(location, (key) => openKey(location, key))),
+        read(location).pipe(
+          // A session revoked or expired early: forget it — and the clients that memoized it until
+          // its stated expiry — and read once more with a fresh one.
+          Effect.catchIf(
+            (error) => error._tag === "ObjectError" && error.reason === "credentials-expired",
+            () =>
+              credentials.invalidate(location.account).pipe(
+                Effect.zipRight(Effect.sync(() => forgetClients(location.account))),
+                Effect.zipRight(read(location))
+              )
+          ),
           Effect.withSpan("Objects.open", { attributes: { account: location.account, bucket: location.bucket } })
         )
     }

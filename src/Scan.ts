@@ -85,6 +85,11 @@ const readOnce = (event: ObjectCreated) =>
         key: event.key,
         versionId: event.versionId
       })
+      // An empty object (a console "folder" marker, a placeholder) holds nothing to analyze,
+      // and highvolt-server requires a non-empty file_data.
+      if (opened.contentLength === 0) {
+        return yield* new Skip({ reason: "size", detail: "empty object: nothing to analyze", bytes: 0 })
+      }
       if (opened.contentLength > config.core.max_file_size) {
         return yield* new Skip({
           reason: "size",
