@@ -97,6 +97,27 @@ describe("Objects", () => {
       expect(s3.gets.length).toBeGreaterThan(2)
     }))
 
+  it.effect("an expired session is dropped with its clients, and the object read once more", () =>
+    Effect.gen(function*() {
+      const store: Record<string, FakeObject> = { "b/k": { bytes: bytes("x"), error: { code: "ExpiredToken", status: 400, message: "The provided token has expired." } } }
+      const s3 = fakeS3(store)
+      const invalidated: Array<string> = []
+      const base = Credentials.test(own)
+      const credentials = Layer.effect(Credentials, Effect.map(Credentials, (c) => ({
+        ...c,
+        invalidate: (account: AccountId) => Effect.sync(() => invalidated.push(account))
+      }))).pipe(Layer.provide(base))
+      const layer = Layer.scoped(Objects.Objects, Objects.make(s3.newClient)).pipe(Layer.provide(credentials))
+      const result = yield* Effect.either(Effect.scoped(Effect.flatMap(Objects.Objects, (o) =>
+        Effect.flatMap(o.open(at(member, "eu-west-1", "b", ObjectKey.exact("k"))), readAll))).pipe(Effect.provide(layer)))
+      // Still expired on the second read: the error surfaces, after exactly one more attempt with a new client.
+      expect(result._tag === "Left" && result.left._tag === "ObjectError" && result.left.reason).toBe("credentials-expired")
+      expect(invalidated).toEqual([member])
+      expect(s3.gets).toHaveLength(2)
+      expect(s3.clients).toHaveLength(2)
+      expect(s3.destroyed()).toBe(2)
+    }))
+
   it.effect("fails with the STS error before reading anything when the role cannot be assumed", () =>
     Effect.gen(function*() {
       const { result, s3 } = yield* withObjects({ "b/k": { bytes: bytes("x") } }, (objects) =>

@@ -114,6 +114,13 @@ describe("Scan", () => {
       expect(s3.pulledChunks()).toBeLessThanOrEqual(2)
     }))
 
+  it.live("an empty object (a folder marker) is skipped: there is nothing to analyze", () =>
+    Effect.gen(function*() {
+      const { outcome, submitted } = yield* scan({ "reports/folder/": { bytes: new Uint8Array(0) } }, event("folder/"))
+      expect(outcome).toMatchObject({ outcome: "skipped", reason: "size", detail: "empty object: nothing to analyze", bytes: 0 })
+      expect(submitted).toHaveLength(0)
+    }))
+
   it.live.each([
     [{ code: "InvalidObjectState", status: 403 }, "archived"],
     [{ code: "InvalidRequest", status: 400, message: "The object was stored using a form of Server Side Encryption." }, "sse-c"]
