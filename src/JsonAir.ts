@@ -24,14 +24,38 @@ export class ConfigDocumentError extends Schema.TaggedError<ConfigDocumentError>
   }
 }
 
+/** What a field of the wrong type must be, said without its value. */
+const expectedShape = (path: string): string => {
+  switch (path) {
+    case "":
+      return "must be a JSON object with core and highvolt blocks"
+    case "core":
+    case "highvolt":
+      return "must be an object"
+    case "core.mime_types":
+      return "must be a list of MIME types"
+    case "core.max_file_size":
+      return "must be a positive integer (bytes)"
+    case "highvolt.url":
+      return "must be an http(s) URL"
+    default:
+      return "has the wrong type"
+  }
+}
+
 /**
  * The problems of a document, as `path: message`. Values are left out where they could be
- * secrets: `highvolt.pat` is only ever said to be missing or malformed.
+ * secrets: `highvolt.pat` is only ever said to be missing or malformed, and a value of the wrong
+ * type is never echoed (Schema's "Expected …, actual <value>" would print a whole document
+ * served as a list, or a `highvolt` block given as a string, PAT included).
  */
 export const describeDocumentErrors = (error: ParseResult.ParseError): ReadonlyArray<string> =>
   ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
     const path = issue.path.join(".")
-    return path.startsWith("highvolt.pat") ? `${path}: must be a non-empty string` : `${path || "(document)"}: ${issue.message}`
+    if (path.startsWith("highvolt.pat")) return `${path}: must be a non-empty string`
+    // Schema's own messages ("Expected …, actual <value>"); ours never echo a value but a MIME entry.
+    if (issue._tag === "Type" || /, actual /.test(issue.message)) return `${path || "(document)"}: ${expectedShape(path)}`
+    return `${path || "(document)"}: ${issue.message}`
   })
 
 export const decodeDocument = (profile: string, document: unknown): Effect.Effect<ScannerConfigShape, ConfigDocumentError> =>
