@@ -14,6 +14,10 @@ export default defineConfig({
   sourcemap: false,
   splitting: false,
   clean: true,
+  // NodeHttpClient drags in undici for layers we do not use (see src/internal/undiciUnused.ts).
+  esbuildOptions(options) {
+    options.alias = { undici: "./src/internal/undiciUnused.ts" }
+  },
   banner: {
     js: `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);`
   }
