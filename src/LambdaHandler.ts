@@ -33,27 +33,35 @@ const plainError = (error: unknown): Error => new Error(error instanceof Error ?
 
 export const makeHandler = <E>(layer: Layer.Layer<InvocationServices, E>): LambdaHandler => {
   type AppRuntime = ManagedRuntime.ManagedRuntime<InvocationServices, E>
-  let building: Promise<AppRuntime> | undefined
+  interface Build {
+    readonly runtime: AppRuntime
+    readonly ready: Promise<AppRuntime>
+  }
+  let building: Build | undefined
 
-  const runtimeFor = (deadline: number): Promise<AppRuntime> => {
-    building ??= (async () => {
-      // Retries during the cold start respect the first invocation's deadline too.
-      const runtime = ManagedRuntime.make(Layer.locally(layer, currentDeadline, Option.some(deadline)))
-      try {
-        await runtime.runtime()
-        return runtime
-      } catch (error) {
-        building = undefined
-        await runtime.dispose().catch(() => undefined)
-        throw error
-      }
-    })()
-    return building
+  const runtimeFor = (deadline: number): Build => {
+    if (building !== undefined) return building
+    // Retries during the cold start respect the first invocation's deadline too.
+    const runtime = ManagedRuntime.make(Layer.locally(layer, currentDeadline, Option.some(deadline)))
+    const build: Build = { runtime, ready: runtime.runtime().then(() => runtime) }
+    build.ready.catch(() => {
+      if (building === build) building = undefined
+      return runtime.dispose().catch(() => undefined)
+    })
+    building = build
+    return build
   }
 
   const handler = async (event: unknown, context: LambdaContext) => {
     const deadline = Date.now() + context.getRemainingTimeInMillis() - safetyMarginMs
-    const runtime = await beforeDeadline(runtimeFor(deadline), deadline, "cold start").catch((error) => {
+    const build = runtimeFor(deadline)
+    const runtime = await beforeDeadline(build.ready, deadline, "cold start").catch((error) => {
+      // A build that missed its deadline is abandoned, its requests interrupted: it would only
+      // stop at its own timeouts (15 s a call), and the next invocation would wait for it.
+      if (building === build) {
+        building = undefined
+        void build.runtime.dispose().catch(() => undefined)
+      }
       console.error(JSON.stringify({ level: "ERROR", message: "cold start failed", error: plainError(error).message }))
       throw plainError(error)
     })
@@ -63,9 +71,10 @@ export const makeHandler = <E>(layer: Layer.Layer<InvocationServices, E>): Lambd
   }
 
   const dispose = async () => {
-    const runtime = await building?.catch(() => undefined)
+    const build = building
     building = undefined
-    await runtime?.dispose()
+    // Interrupts a build still in progress.
+    await build?.runtime.dispose()
   }
 
   return { handler, dispose }
