@@ -1,0 +1,349 @@
+/**
+ * Fault-injection harness: the embedded local stack (loopback only) and the PRODUCTION
+ * application layer behind the Lambda handler, composed as `src/lambda.ts` composes it (JSON
+ * logger, EMF outcome lines on stdout) — plus an in-memory copy of every outcome, and a capture
+ * of everything the process prints, so that each case can assert the invariants of issue 6:
+ *
+ * - exactly one terminal outcome per event, and a `failed` one surfaces (handler rejects, SQS
+ *   `batchItemFailures`, CLI exit 1 naming it);
+ * - no spool file (`highvolt-spool-*` in `os.tmpdir()`) outlives its event;
+ * - no content is accepted twice by highvolt-server;
+ * - no secret of the stack (`secretValues()`) in logs, errors, outcomes or CLI output.
+ *
+ * Each test file runs in its own process (vitest forks), so `process.env` and the temp dir
+ * below are the file's own.
+ */
+import { spawn } from "node:child_process"
+import { createHash } from "node:crypto"
+import { mkdtempSync, readdirSync } from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import { join } from "node:path"
+import { Effect, Exit, Layer, Logger, Ref, Scope } from "effect"
+import { beforeEach, expect } from "vitest"
+import { AppLayer } from "../../src/AppLayer.js"
+import { type LambdaHandler, makeHandler } from "../../src/LambdaHandler.js"
+import type { ObjectRef } from "../../src/local/EventFactory.js"
+import * as LocalStack from "../../src/local/LocalStack.js"
+import type { Outcome } from "../../src/Outcome.js"
+import { OutcomeLog } from "../../src/OutcomeLog.js"
+
+export * from "../../src/local/EventFactory.js"
+
+// ---------------------------------------------------------------------------------------------
+// Loopback only
+// ---------------------------------------------------------------------------------------------
+
+const loopback = new Set(["127.0.0.1", "localhost", "::1", "::ffff:127.0.0.1"])
+const offLoopback: Array<string> = []
+
+/** Hosts this process tried to reach other than loopback (each attempt was refused). */
+export const nonLoopbackConnections = (): ReadonlyArray<string> => offLoopback
+
+const guardSockets = () => {
+  const proto = net.Socket.prototype as unknown as { connect: (...args: Array<unknown>) => unknown; __hvFaultsGuard?: true }
+  if (proto.__hvFaultsGuard) return
+  const original = proto.connect
+  proto.connect = function(this: net.Socket, ...args: Array<unknown>) {
+    const [first, second] = args
+    let host: string | undefined
+    const options = (Array.isArray(first) ? first[0] : first) as { host?: string | null; path?: string | null } | undefined
+    if (typeof options === "object" && options !== null) {
+      // Unix sockets and pipes (vitest's own channels) have a `path` and no host.
+      if (typeof options.path !== "string" || options.path === "") host = options.host ?? "localhost"
+    } else if (typeof first === "number" || (typeof first === "string" && /^\d+$/.test(first))) {
+      host = typeof second === "string" ? second : "localhost"
+    }
+    if (host !== undefined && !loopback.has(host)) {
+      offLoopback.push(host)
+      throw new Error(`fault tests may only connect to loopback, not ${host}`)
+    }
+    return original.apply(this, args)
+  }
+  proto.__hvFaultsGuard = true
+}
+guardSockets()
+
+// ---------------------------------------------------------------------------------------------
+// A private temp dir: spool files of this file's tests, and only those, land here
+// ---------------------------------------------------------------------------------------------
+
+const privateTmp = mkdtempSync(join(os.tmpdir(), "hv-faults-"))
+process.env.TMPDIR = privateTmp
+
+/** Spool files (`highvolt-spool-*`) currently in `os.tmpdir()`. */
+export const spoolFiles = (): ReadonlyArray<string> => readdirSync(os.tmpdir()).filter((name) => name.startsWith("highvolt-spool-"))
+
+// ---------------------------------------------------------------------------------------------
+// Everything the process prints
+// ---------------------------------------------------------------------------------------------
+
+const printed: Array<string> = []
+const verbose = process.env.FAULTS_VERBOSE === "1"
+
+const capture = () => {
+  const text = (args: ReadonlyArray<unknown>) =>
+    args.map((a) => (typeof a === "string" ? a : a instanceof Error ? `${a.name}: ${a.message}\n${a.stack ?? ""}` : safeJson(a))).join(" ")
+  for (const method of ["log", "error", "warn", "info", "debug", "trace"] as const) {
+    const original = console[method].bind(console)
+    console[method] = (...args: Array<unknown>) => {
+      printed.push(text(args))
+      if (verbose) original(...args)
+    }
+  }
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write.bind(stream) as (...args: Array<unknown>) => boolean
+    stream.write = ((chunk: unknown, ...rest: Array<unknown>) => {
+      printed.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"))
+      return verbose ? original(chunk, ...rest) : true
+    }) as typeof stream.write
+  }
+}
+
+const safeJson = (value: unknown) => {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
+capture()
+
+// Each test's own output: `expectClean` looks at what was printed since the test began.
+let testMark = 0
+beforeEach(() => {
+  testMark = printed.length
+})
+
+/** Everything printed by this process (console and stdout/stderr) since `mark` (0: since start). */
+export const printedSince = (mark = 0): ReadonlyArray<string> => printed.slice(mark)
+export const printMark = (): number => printed.length
+
+// ---------------------------------------------------------------------------------------------
+// The stack
+// ---------------------------------------------------------------------------------------------
+
+/** Variables of the host that would change what the SDK or the scanner does: never inherited. */
+const scrubbed = [
+  "AWS_PROFILE",
+  "AWS_DEFAULT_PROFILE",
+  "AWS_SESSION_TOKEN",
+  "AWS_SECURITY_TOKEN",
+  "AWS_ENDPOINT_URL",
+  "AWS_CONFIG_FILE",
+  "AWS_SHARED_CREDENTIALS_FILE",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_ROLE_ARN",
+  "AWS_LAMBDA_FUNCTION_NAME",
+  "CROSS_ACCOUNT_EXTERNAL_ID",
+  "TLS_SKIP_VERIFY",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "NODE_EXTRA_CA_CERTS",
+  "NODE_TLS_REJECT_UNAUTHORIZED"
+]
+
+export interface Stack {
+  readonly stack: LocalStack.LocalStackHandle
+  readonly close: () => Promise<void>
+}
+
+/** Starts the local stack and points this process's environment at it (one stack per test file). */
+export const startStack = async (options: LocalStack.LocalStackOptions = {}): Promise<Stack> => {
+  const scope = Effect.runSync(Scope.make())
+  const stack = await Effect.runPromise(Scope.extend(LocalStack.start(options), scope))
+  for (const name of scrubbed) delete process.env[name]
+  Object.assign(process.env, stack.env)
+  return { stack, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A Lambda container
+// ---------------------------------------------------------------------------------------------
+
+export type Invoked =
+  | { readonly ok: true; readonly value: any; readonly ms: number }
+  | { readonly ok: false; readonly error: Error; readonly ms: number }
+
+export interface Container {
+  readonly lambda: LambdaHandler
+  /** Invokes the handler with a context that leaves `remainingMs` (default 60 s); never throws. */
+  readonly invoke: (event: unknown, remainingMs?: number) => Promise<Invoked>
+  /** Every outcome recorded so far, in order. */
+  readonly outcomes: () => ReadonlyArray<Outcome>
+  readonly outcomesOf: (eventId: string) => ReadonlyArray<Outcome>
+  readonly dispose: () => Promise<void>
+}
+
+/**
+ * A fresh Lambda container: the production `AppLayer` with the production logger (`Logger.json`)
+ * and EMF outcome lines, as `src/lambda.ts` builds it; each outcome is also kept in memory.
+ */
+export const newContainer = (): Container => {
+  const recorded = Effect.runSync(Ref.make<ReadonlyArray<Outcome>>([]))
+  const emf = Effect.runSync(Effect.provide(OutcomeLog, OutcomeLog.emf))
+  const outcomeLog = Layer.succeed(OutcomeLog, {
+    record: (outcome) => Effect.zipRight(emf.record(outcome), Ref.update(recorded, (all) => [...all, outcome]))
+  })
+  const lambda = makeHandler(Layer.mergeAll(AppLayer, outcomeLog).pipe(Layer.provide(Logger.json)))
+  const outcomes = () => Effect.runSync(Ref.get(recorded))
+  return {
+    lambda,
+    invoke: async (event, remainingMs = 60_000) => {
+      const started = Date.now()
+      try {
+        const value = await lambda.handler(event, { getRemainingTimeInMillis: () => remainingMs })
+        return { ok: true, value, ms: Date.now() - started }
+      } catch (error) {
+        expect(error, "the handler rejects with an Error").toBeInstanceOf(Error)
+        return { ok: false, error: error as Error, ms: Date.now() - started }
+      }
+    },
+    outcomes,
+    outcomesOf: (eventId) => outcomes().filter((o) => o.eventId === eventId),
+    dispose: () => lambda.dispose()
+  }
+}
+
+/** The invocation's rejection; fails the test when it resolved. */
+export const rejection = (invoked: Invoked): Error => {
+  if (invoked.ok) throw new Error(`expected the invocation to fail, it answered ${JSON.stringify(invoked.value)}`)
+  return invoked.error
+}
+
+/** The invocation's answer; fails the test when it rejected. */
+export const answer = (invoked: Invoked): any => {
+  if (!invoked.ok) throw new Error(`expected the invocation to succeed, it failed: ${invoked.error.message}`)
+  return invoked.value
+}
+
+// ---------------------------------------------------------------------------------------------
+// Content
+// ---------------------------------------------------------------------------------------------
+
+export const MiB = 1024 * 1024
+export const sha256 = (bytes: string | Uint8Array) => createHash("sha256").update(bytes).digest("hex")
+
+let serial = 0
+/** A small, unique PDF-looking document (detected as `application/pdf`). */
+export const pdf = (label: string, size?: number): Buffer => {
+  const head = Buffer.from(
+    `%PDF-1.4\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj << /Title (${label}) /Serial ${++serial} /Nonce ${Math.random()} >> endobj\n`,
+    "latin1"
+  )
+  const tail = Buffer.from("\n%%EOF\n", "latin1")
+  if (size === undefined) return Buffer.concat([head, tail])
+  return Buffer.concat([head, Buffer.alloc(size - head.length - tail.length, 0x20), tail])
+}
+
+export interface Seeded {
+  readonly object: ObjectRef
+  readonly body: Buffer
+  readonly hash: string
+}
+
+/** Puts `body` (a unique PDF by default) into the default bucket of `account`/`region`. */
+export const seed = async (
+  stack: LocalStack.LocalStackHandle,
+  key: string,
+  options: { readonly account?: string; readonly region?: string; readonly body?: Buffer } = {}
+): Promise<Seeded> => {
+  const account = options.account ?? stack.accounts.own
+  const region = options.region ?? stack.regions[0]!
+  const bucket = stack.bucketName(account, region)
+  const body = options.body ?? pdf(key)
+  await Effect.runPromise(stack.putObject({ bucket, key, body }))
+  return { object: { account, region, bucket, key }, body, hash: sha256(body) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invariants
+// ---------------------------------------------------------------------------------------------
+
+/** Exactly one outcome for each event id, and it has the given kind. */
+export const expectOneOutcome = (app: Container, eventId: string, kind?: Outcome["outcome"]): Outcome => {
+  const outcomes = app.outcomesOf(eventId)
+  expect(outcomes.map((o) => o.outcome), `outcomes of ${eventId}`).toHaveLength(1)
+  if (kind !== undefined) expect(outcomes[0]!.outcome, `outcome of ${eventId}`).toBe(kind)
+  return outcomes[0]!
+}
+
+/** GetObject calls the S3 gate saw for a bucket and (decoded) key. */
+export const getObjectCalls = (stack: LocalStack.LocalStackHandle, bucket: string, key: string) =>
+  stack.s3.calls.filter((c) => c.action === "GetObject" && c.params["bucket"] === bucket && c.params["key"] === key)
+
+/** Submissions highvolt recorded for this SHA256. */
+export const submissionsOf = (stack: LocalStack.LocalStackHandle, hash: string) =>
+  stack.highvolt.submissions.filter((s) => s.fields["sha256"] === hash)
+
+/** Requests highvolt saw on an endpoint path suffix (`/auth/token`, `/query`, `/submit`). */
+export const highvoltRequests = (stack: LocalStack.LocalStackHandle, suffix: string) =>
+  stack.highvolt.requests.filter((r) => r.path.endsWith(suffix))
+
+/** Which of the stack's secrets (PATs, keys, session tokens, JWTs, external id) occur in `texts`. */
+export const leakedSecrets = (stack: LocalStack.LocalStackHandle, texts: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const secrets = stack.secretValues().filter((s) => s.length >= 8)
+  const found = new Set<string>()
+  for (const text of texts) {
+    for (const secret of secrets) if (text.includes(secret)) found.add(`${secret.slice(0, 12)}… (${secret.length} chars)`)
+  }
+  return [...found]
+}
+
+/**
+ * The invariants every case ends with: no spool file left, no content accepted twice, nothing
+ * secret in what the test printed, in the container's outcomes or in `extra`, nothing off loopback.
+ */
+export const expectClean = (stack: LocalStack.LocalStackHandle, app?: Container, extra: ReadonlyArray<string> = []) => {
+  expect(spoolFiles(), "spool files left in the temp dir").toEqual([])
+  const accepted = new Map<string, number>()
+  for (const s of stack.highvolt.submissions) {
+    if (s.accepted) accepted.set(String(s.fields["sha256"]), (accepted.get(String(s.fields["sha256"])) ?? 0) + 1)
+  }
+  expect([...accepted].filter(([, n]) => n > 1), "content accepted more than once").toEqual([])
+  const outcomes = app === undefined ? [] : app.outcomes().map((o) => JSON.stringify(o))
+  expect(leakedSecrets(stack, [...printedSince(testMark), ...outcomes, ...extra]), "secrets in output").toEqual([])
+  expect(nonLoopbackConnections()).toEqual([])
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CLI, as a child process
+// ---------------------------------------------------------------------------------------------
+
+export interface CliRun {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+  readonly ms: number
+}
+
+const root = new URL("../../", import.meta.url).pathname
+
+/**
+ * Runs `highvolt-s3 <args>` (from source, through tsx) with this process's environment (which
+ * points at the stack) plus `env`. Asynchronous: the stack answers from this process meanwhile.
+ */
+export const runCli = (args: ReadonlyArray<string>, options: { readonly env?: Record<string, string>; readonly input?: string; readonly timeoutMs?: number } = {}): Promise<CliRun> =>
+  new Promise((resolve, reject) => {
+    const started = Date.now()
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], {
+      cwd: root,
+      env: { ...process.env, ...options.env, NO_COLOR: "1" },
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")))
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000)
+    child.on("error", reject)
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr, ms: Date.now() - started })
+    })
+    child.stdin.end(options.input ?? "")
+  })
