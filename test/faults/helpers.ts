@@ -74,6 +74,20 @@ process.env.TMPDIR = privateTmp
 /** Spool files (`highvolt-spool-*`) currently in `os.tmpdir()`. */
 export const spoolFiles = (): ReadonlyArray<string> => readdirSync(os.tmpdir()).filter((name) => name.startsWith("highvolt-spool-"))
 
+/** Polls the temp dir while something runs: `stop()` says how many spool files were seen at once, at most. */
+export const watchSpool = () => {
+  let most = 0
+  const timer = setInterval(() => {
+    most = Math.max(most, spoolFiles().length)
+  }, 5)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return most
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Everything the process prints
 // ---------------------------------------------------------------------------------------------

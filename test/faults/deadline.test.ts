@@ -1,0 +1,176 @@
+/**
+ * The invocation deadline, with the production layers: whatever keeps failing or hanging —
+ * highvolt answering 503 forever, S3 throttling forever, STS throttling forever, a submit that
+ * stalls mid-way, a Retry-After longer than the time left, an S3 read that hangs for one
+ * message of a batch — the scanner stops retrying before Lambda's timeout (it keeps a 3 s
+ * margin), fails the event visibly, stops sending requests, and leaves no spool file.
+ */
+import { setTimeout as sleep } from "node:timers/promises"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { safetyMarginMs } from "../../src/LambdaHandler.js"
+import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import {
+  answer,
+  cloudTrail,
+  type Container,
+  expectClean,
+  expectOneOutcome,
+  getObjectCalls,
+  highvoltRequests,
+  MiB,
+  newContainer,
+  pdf,
+  rejection,
+  seed,
+  spoolFiles,
+  sqsBatch,
+  sqsMessage,
+  type Stack,
+  startStack,
+  submissionsOf,
+  watchSpool
+} from "./helpers.js"
+
+let env: Stack
+let stack: LocalStackHandle
+let app: Container
+
+/** Slack for the scheduler on 2 busy cores, beyond the budget (remaining time − margin). */
+const slackMs = 800
+
+beforeAll(async () => {
+  env = await startStack()
+  stack = env.stack
+  app = newContainer()
+  const warm = await seed(stack, "deadline/warm.pdf")
+  answer(await app.invoke(cloudTrail(warm.object)))
+})
+
+afterEach(() => {
+  stack.highvolt.faults.clear()
+  stack.s3.faults.clear()
+  stack.sts.clearFaults()
+})
+
+afterAll(async () => {
+  await app?.dispose()
+  await env?.close()
+})
+
+/** Invokes with `remainingMs` left and checks that the handler gave up in time. */
+const invokeWithin = async (event: unknown, remainingMs: number) => {
+  const invoked = await app.invoke(event, remainingMs)
+  expect(invoked.ms, `ended ${invoked.ms} ms into a ${remainingMs} ms invocation`).toBeLessThan(remainingMs - safetyMarginMs + slackMs)
+  return invoked
+}
+
+/** How many more times `count()` grows within `ms` after the invocation ended (retries must have stopped). */
+const growthAfter = async (count: () => number, ms = 1_500) => {
+  const before = count()
+  await sleep(ms)
+  return count() - before
+}
+
+describe("retries stop in time", () => {
+  it("highvolt 503 forever on the submit: the event fails before the deadline, and no submit is sent after", async () => {
+    const s = await seed(stack, "deadline/503.pdf")
+    stack.highvolt.faults.inject("submit", { kind: "status", status: 503 }, 1_000)
+    const event = cloudTrail(s.object)
+    const error = rejection(await invokeWithin(event, 6_000))
+    expect(error.message).toMatch(/highvolt submit failed \(HTTP 503\)|did not finish within its time budget/)
+    expect(expectOneOutcome(app, event.id, "failed").error.tag).toMatch(/^(ServiceError|DeadlineExceeded)$/)
+    expect(highvoltRequests(stack, "/submit").filter((r) => r.fault === "status 503").length).toBeGreaterThanOrEqual(3)
+    expect(await growthAfter(() => highvoltRequests(stack, "/submit").length)).toBe(0)
+    expectClean(stack, app, [error.message])
+  })
+
+  it("S3 SlowDown forever: fails before the deadline, no GetObject after", async () => {
+    const s = await seed(stack, "deadline/slow-down.pdf", { account: stack.accounts.members[0]! })
+    stack.s3.faults.inject({ kind: "slow-down" }, { bucket: s.object.bucket, key: s.object.key, times: 1_000 })
+    const event = cloudTrail(s.object)
+    const error = rejection(await invokeWithin(event, 6_000))
+    expect(error.message).toMatch(/SlowDown|did not finish within its time budget/)
+    expect(expectOneOutcome(app, event.id, "failed").error.tag).toMatch(/^(ObjectError|DeadlineExceeded)$/)
+    expect(await growthAfter(() => getObjectCalls(stack, s.object.bucket, s.object.key).length)).toBe(0)
+    expectClean(stack, app, [error.message])
+  })
+
+  it("STS throttling forever: fails before the deadline without reading, no AssumeRole after", async () => {
+    const member = stack.accounts.members[1]!
+    const s = await seed(stack, "deadline/sts.pdf", { account: member })
+    stack.sts.throttleNext(1_000, "AssumeRole")
+    const event = cloudTrail(s.object)
+    const error = rejection(await invokeWithin(event, 6_000))
+    expect(error.message).toMatch(/Throttling|did not finish within its time budget/)
+    expect(expectOneOutcome(app, event.id, "failed").error.tag).toMatch(/^(CredentialsError|DeadlineExceeded)$/)
+    expect(getObjectCalls(stack, s.object.bucket, s.object.key)).toEqual([])
+    expect(await growthAfter(() => stack.sts.calls.filter((c) => c.action === "AssumeRole").length)).toBe(0)
+    expectClean(stack, app, [error.message])
+  })
+
+  it("a Retry-After longer than the time left: no retry at all, the event fails at once", async () => {
+    const s = await seed(stack, "deadline/retry-after.pdf")
+    stack.highvolt.faults.inject("query", { kind: "status", status: 429, headers: { "Retry-After": "30" } }, 5)
+    const event = cloudTrail(s.object)
+    const invoked = await invokeWithin(event, 10_000)
+    expect(invoked.ms).toBeLessThan(2_000)
+    expect(rejection(invoked).message).toMatch(/highvolt query failed \(HTTP 429\)/)
+    expect(highvoltRequests(stack, "/query").filter((r) => r.fault === "status 429")).toHaveLength(1)
+    expectOneOutcome(app, event.id, "failed")
+    expectClean(stack, app)
+  })
+})
+
+describe("work in flight at the deadline is abandoned cleanly", () => {
+  it("a submit of a spooled 9 MiB object that stalls: DeadlineExceeded, the request aborted, the spool removed, nothing accepted later", async () => {
+    const s = await seed(stack, "deadline/stalled-submit.pdf", { body: pdf("stalled-submit", 9 * MiB) })
+    stack.highvolt.faults.inject("submit", { kind: "stall" }, 1)
+    const event = cloudTrail(s.object)
+    const spool = watchSpool()
+    const error = rejection(await invokeWithin(event, 6_000))
+    expect(spool.stop(), "the object went through a spool file").toBeGreaterThanOrEqual(1)
+    expect(error.message).toMatch(/did not finish within its time budget/)
+    expect(expectOneOutcome(app, event.id, "failed")).toMatchObject({ error: { tag: "DeadlineExceeded" } })
+    expect(spoolFiles()).toEqual([])
+    await sleep(500)
+    const stalled = highvoltRequests(stack, "/submit").filter((r) => r.fault === "stall")
+    expect(stalled).toHaveLength(1)
+    expect(stalled[0]!.status).toBe(0)
+    expect(submissionsOf(stack, s.hash).filter((r) => r.accepted)).toEqual([])
+    // Lambda's retry of the event submits it, once.
+    answer(await app.invoke(event))
+    expect(submissionsOf(stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
+    expectClean(stack, app, [error.message])
+  })
+
+  it("an SQS batch where one object's read hangs: that message fails in time, the others are submitted", async () => {
+    const seeded = await Promise.all([0, 1, 2, 3].map((i) => seed(stack, `deadline/batch-${i}.pdf`)))
+    const hanging = seeded[2]!
+    stack.s3.faults.inject({ kind: "delay", ms: 20_000 }, { bucket: hanging.object.bucket, key: hanging.object.key })
+    const messages = seeded.map((s) => sqsMessage(cloudTrail(s.object)))
+    const invoked = await invokeWithin(sqsBatch(messages), 7_000)
+    expect(answer(invoked)).toEqual({ batchItemFailures: [{ itemIdentifier: messages[2]!.messageId }] })
+    for (const [i, m] of messages.entries()) expectOneOutcome(app, JSON.parse(m.body).id, i === 2 ? "failed" : "submitted")
+    expect(submissionsOf(stack, hanging.hash)).toEqual([])
+    expectClean(stack, app)
+  })
+
+  it("no time left at all (less than the margin): every event fails at once, nothing is read", async () => {
+    const seeded = await Promise.all([0, 1].map((i) => seed(stack, `deadline/no-time-${i}.pdf`)))
+    const messages = seeded.map((s) => sqsMessage(cloudTrail(s.object)))
+    const invoked = await app.invoke(sqsBatch(messages), 2_000)
+    expect(invoked.ms).toBeLessThan(500)
+    expect(answer(invoked).batchItemFailures).toHaveLength(2)
+    for (const m of messages) expect(expectOneOutcome(app, JSON.parse(m.body).id, "failed")).toMatchObject({ error: { tag: "DeadlineExceeded" } })
+    for (const s of seeded) expect(getObjectCalls(stack, s.object.bucket, s.object.key)).toEqual([])
+    const single = cloudTrail(seeded[0]!.object)
+    expect(rejection(await app.invoke(single, 1_000)).message).toMatch(/DeadlineExceeded|did not finish within its time budget/)
+    // A cold container with no time left does not even start building.
+    const cold = newContainer()
+    const coldInvoked = await cold.invoke(single, 2_500)
+    expect(coldInvoked.ms).toBeLessThan(500)
+    expect(rejection(coldInvoked).message).toMatch(/cold start did not finish before the invocation's deadline/)
+    await cold.dispose()
+    expectClean(stack, app)
+  })
+})
