@@ -2,8 +2,8 @@
  * The CLI as users run it: a child process (`tsx src/cli/main.ts`), its stdout, stderr and exit
  * code, against the embedded local stack (`--local`, `demo`).
  */
-import { spawnSync } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -11,24 +11,27 @@ import { canaryMarker } from "../../src/local/Fixtures.js"
 
 const root = join(import.meta.dirname, "../..")
 
+/** Runs the CLI in a child process; asynchronously, so that this worker stays responsive meanwhile. */
 const cli = (args: ReadonlyArray<string>, input?: string) => {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: "1" }
   for (const name of ["JSONAIR_SECRET_NAME", "JSONAIR_URL", "JSONAIR_NAME", "JSONAIR_TYPE"]) delete env[name]
-  const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    cwd: root,
-    env,
-    input,
-    encoding: "utf8",
-    timeout: 60_000
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: root, env, timeout: 60_000 })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s))
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(input ?? "")
   })
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr }
 }
 
 const fixture = (name: string) => join(root, "test/fixtures/events", name)
 
 describe("highvolt-s3", () => {
-  it("demo: seeds the stack, replays its events and exits 0 with every submission verified", () => {
-    const run = cli(["demo"])
+  it("demo: seeds the stack, replays its events and exits 0 with every submission verified", async () => {
+    const run = await cli(["demo"])
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/16 event\(s\), 0 failed/)
     expect(run.stdout).toMatch(/highvolt-server received 10 submission\(s\)/)
@@ -37,16 +40,16 @@ describe("highvolt-s3", () => {
     expect(run.stdout + run.stderr).not.toContain(canaryMarker)
   }, 60_000)
 
-  it("replay --json prints exactly one JSON outcome per event on stdout and exits 1 when one failed", () => {
+  it("replay --json prints exactly one JSON outcome per event on stdout and exits 1 when one failed", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hv-cli-"))
     const input = join(dir, "events.jsonl")
     const lines = [
       "01-cloudtrail-putobject-via-eventbridge.stepfunctions-doc.json", // an account outside the organization: fails
       "cloudtrail-putobject-access-denied.synthetic.json", // a failed upload: skipped
       "s3-test-event.s3-doc.json" // S3's test message: skipped
-    ].map((name) => JSON.stringify(JSON.parse(String(spawnSync("cat", [fixture(name)], { encoding: "utf8" }).stdout))))
+    ].map((name) => JSON.stringify(JSON.parse(readFileSync(fixture(name), "utf8"))))
     writeFileSync(input, lines.join("\n") + "\nnot json\n")
-    const run = cli(["replay", "--local", "--json", input])
+    const run = await cli(["replay", "--local", "--json", input])
     expect(run.code).toBe(1)
     const outcomes = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(outcomes.map((o) => [o["outcome"], o["reason"] ?? (o["error"] as { tag: string } | undefined)?.tag])).toEqual(
@@ -57,8 +60,8 @@ describe("highvolt-s3", () => {
     expect(run.stdout + run.stderr).not.toContain(canaryMarker)
   }, 60_000)
 
-  it("replay reads standard input and prints a summary table", () => {
-    const run = cli(["replay", "--local", "-"], `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","awsRegion":"eu-west-1","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`)
+  it("replay reads standard input and prints a summary table", async () => {
+    const run = await cli(["replay", "--local", "-"], `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","awsRegion":"eu-west-1","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`)
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/skipped\s+not-object-created\s+1/)
     expect(run.stdout).toMatch(/1 event\(s\), 0 failed/)
@@ -69,8 +72,8 @@ describe("highvolt-s3", () => {
     [["replay", fixture("s3-test-event.s3-doc.json")], /cannot start: invalid Lambda environment: JSONAIR_SECRET_NAME is required/],
     [["replay", "--concurrency", "0", "x"], /--concurrency must be at least 1/],
     [["frobnicate"], /Invalid subcommand/]
-  ])("exits 2 with a message for usage and configuration errors: %j", (args, message) => {
-    const run = cli(args)
+  ])("exits 2 with a message for usage and configuration errors: %j", async (args, message) => {
+    const run = await cli(args)
     expect(run.code).toBe(2)
     expect(run.stdout + run.stderr).toMatch(message)
   }, 60_000)

@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
-import { readdirSync, statSync } from "node:fs"
+import { mkdtempSync, readdirSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { tmpdir } from "node:os"
 import { Readable } from "node:stream"
@@ -65,6 +65,10 @@ const generated = (size: number) => {
     }
   }
 }
+
+// A temp dir of this file's own: other processes on the machine (other test files, benchmarks)
+// spool large files into the shared one at the same time.
+process.env["TMPDIR"] = mkdtempSync(join(tmpdir(), "hv-large-"))
 
 const spoolEntries = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith("highvolt-spool-")))
 
