@@ -44,7 +44,8 @@ export const login = (
       HttpClientRequest.post(`${baseUrl}/auth/token`).pipe(
         HttpClientRequest.bodyUnsafeJson({ token: Redacted.value(pat) })
       ),
-      context
+      // A login refusal that echoes the request must not repeat the PAT.
+      { ...context, secrets: [pat] }
     )
   ).pipe(
     Effect.flatMap(decodeJson(TokenAnswer, context)),

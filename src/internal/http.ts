@@ -1,6 +1,6 @@
 /** How JSONAir and highvolt calls are made and how their failures become `ServiceError`s. */
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Duration, Effect, Option, ParseResult, Schema } from "effect"
+import { Duration, Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import { ServiceError, type ServiceName } from "../ServiceError.js"
 
 export interface CallContext {
@@ -8,6 +8,8 @@ export interface CallContext {
   readonly operation: string
   /** Beyond this the attempt is abandoned as a `timeout` (and retried if the policy allows). */
   readonly timeout: Duration.DurationInput
+  /** Secrets the request carries in its body (a login's PAT): never repeated in an error. */
+  readonly secrets?: ReadonlyArray<Redacted.Redacted<string>>
 }
 
 const maxDetail = 300
@@ -27,13 +29,23 @@ const ErrorBody = Schema.Struct({
   status: Schema.optional(Schema.String)
 })
 
+/**
+ * Removes what the request carried that is secret — its bearer token, a login's PAT — from text
+ * that came back: a server (or a proxy in front of it) may echo the request in its error.
+ */
+const scrubberFor = (request: HttpClientRequest.HttpClientRequest, secrets: ReadonlyArray<Redacted.Redacted<string>> = []) => {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers["authorization"] ?? "")?.[1]
+  const values = [...secrets.map(Redacted.value), ...(bearer === undefined ? [] : [bearer])].filter((v) => v.length >= 4)
+  return (text: string): string => values.reduce((t, secret) => t.replaceAll(secret, "<redacted>"), text)
+}
+
 /** The server's own words about a failure, from `{"error": …}` or `{"reason": …}` bodies. */
-const describeFailure = (response: HttpClientResponse.HttpClientResponse) =>
+const describeFailure = (response: HttpClientResponse.HttpClientResponse, scrub: (text: string) => string) =>
   response.text.pipe(
     Effect.map((text) => {
       const parsed = Schema.decodeUnknownOption(Schema.parseJson(ErrorBody))(text)
       const words = Option.flatMap(parsed, (b) => Option.fromNullable(b.error ?? b.reason ?? b.status))
-      return Option.getOrElse(words, () => text.trim() === "" ? "no error text" : text).slice(0, maxDetail)
+      return scrub(Option.getOrElse(words, () => text.trim() === "" ? "no error text" : text)).slice(0, maxDetail)
     }),
     Effect.orElseSucceed(() => "unreadable error body")
   )
@@ -41,20 +53,22 @@ const describeFailure = (response: HttpClientResponse.HttpClientResponse) =>
 /**
  * Executes `request` and returns its 2xx response; anything else becomes a `ServiceError`.
  * Transport failures keep only their message: the platform's error holds the request, headers included.
+ * No detail repeats a secret the request carried.
  */
 export const execute = (
   client: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest,
   context: CallContext
-): Effect.Effect<HttpClientResponse.HttpClientResponse, ServiceError> =>
-  client.execute(request).pipe(
+): Effect.Effect<HttpClientResponse.HttpClientResponse, ServiceError> => {
+  const scrub = scrubberFor(request, context.secrets)
+  return client.execute(request).pipe(
     Effect.catchAll((error) =>
       Effect.fail(
         new ServiceError({
           service: context.service,
           operation: context.operation,
           reason: "transport",
-          detail: error.reason + (error.cause instanceof Error ? `: ${error.cause.message}` : "")
+          detail: scrub(error.reason + (error.cause instanceof Error ? `: ${error.cause.message}` : ""))
         })
       )
     ),
@@ -71,7 +85,7 @@ export const execute = (
     Effect.flatMap((response) =>
       response.status >= 200 && response.status < 300
         ? Effect.succeed(response)
-        : Effect.flatMap(describeFailure(response), (detail) =>
+        : Effect.flatMap(describeFailure(response, scrub), (detail) =>
           Effect.fail(
             new ServiceError({
               service: context.service,
@@ -84,6 +98,7 @@ export const execute = (
           ))
     )
   )
+}
 
 const withRetryAfter = (ms: number | undefined) => (ms === undefined ? {} : { retryAfterMs: ms })
 
