@@ -278,8 +278,10 @@ export const seed = async (
 // Invariants
 // ---------------------------------------------------------------------------------------------
 
-/** Exactly one outcome for each event id, and it has the given kind. */
-export const expectOneOutcome = (app: Container, eventId: string, kind?: Outcome["outcome"]): Outcome => {
+/** Exactly one outcome for the event id (of the given kind, when given). */
+export function expectOneOutcome<K extends Outcome["outcome"]>(app: Container, eventId: string, kind: K): Extract<Outcome, { outcome: K }>
+export function expectOneOutcome(app: Container, eventId: string): Outcome
+export function expectOneOutcome(app: Container, eventId: string, kind?: Outcome["outcome"]): Outcome {
   const outcomes = app.outcomesOf(eventId)
   expect(outcomes.map((o) => o.outcome), `outcomes of ${eventId}`).toHaveLength(1)
   if (kind !== undefined) expect(outcomes[0]!.outcome, `outcome of ${eventId}`).toBe(kind)
