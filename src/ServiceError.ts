@@ -8,11 +8,15 @@ import { Duration, Option, Schema } from "effect"
 export const ServiceName = Schema.Literal("jsonair", "highvolt")
 export type ServiceName = typeof ServiceName.Type
 
-/** Raised by `JsonAir` and `Highvolt` calls: `status` for an HTTP answer, `transport`/`timeout` for no answer, `decode` for an answer we cannot read. */
+/**
+ * Raised by `JsonAir` and `Highvolt` calls: `status` for an HTTP answer, `transport`/`timeout`
+ * for no answer, `tls` for a server certificate we do not trust, `decode` for an answer we
+ * cannot read.
+ */
 export class ServiceError extends Schema.TaggedError<ServiceError>()("ServiceError", {
   service: ServiceName,
   operation: Schema.String,
-  reason: Schema.Literal("status", "transport", "timeout", "decode"),
+  reason: Schema.Literal("status", "transport", "timeout", "tls", "decode"),
   status: Schema.optional(Schema.Number),
   /** The server's own error text or our description of the failure, truncated; never request content. */
   detail: Schema.String,
@@ -23,12 +27,13 @@ export class ServiceError extends Schema.TaggedError<ServiceError>()("ServiceErr
     return `${this.service} ${this.operation} failed${status}: ${this.detail}`
   }
 
-  /** Network trouble, timeouts, rate limiting and 5xx may pass; 4xx and unreadable answers will not. */
+  /** Network trouble, timeouts, rate limiting and 5xx may pass; 4xx, untrusted certificates and unreadable answers will not. */
   get transient(): boolean {
     switch (this.reason) {
       case "transport":
       case "timeout":
         return true
+      case "tls":
       case "decode":
         return false
       case "status":

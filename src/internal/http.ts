@@ -29,6 +29,30 @@ const ErrorBody = Schema.Struct({
   status: Schema.optional(Schema.String)
 })
 
+/** OpenSSL's verdicts on a server certificate, as Node reports them in `error.code`. */
+const certificateCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED/
+
+/** A transport failure as a `ServiceError`: an untrusted certificate is permanent and says what to do. */
+const transportError = (context: CallContext, error: { readonly reason: string; readonly cause?: unknown }, scrub: (text: string) => string) => {
+  const cause = error.cause instanceof Error ? error.cause : undefined
+  const code = (cause as { readonly code?: unknown } | undefined)?.code
+  if (typeof code === "string" && certificateCodes.test(code)) {
+    return new ServiceError({
+      service: context.service,
+      operation: context.operation,
+      reason: "tls",
+      detail: scrub(`the server's TLS certificate is not trusted (${code}: ${cause!.message}); ` +
+        "give it a certificate from a trusted CA, or set TLS_SKIP_VERIFY=true for tests only")
+    })
+  }
+  return new ServiceError({
+    service: context.service,
+    operation: context.operation,
+    reason: "transport",
+    detail: scrub(error.reason + (cause === undefined ? "" : `: ${cause.message}`))
+  })
+}
+
 /**
  * Removes what the request carried that is secret — its bearer token, a login's PAT — from text
  * that came back: a server (or a proxy in front of it) may echo the request in its error.
@@ -62,16 +86,7 @@ export const execute = (
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, ServiceError> => {
   const scrub = scrubberFor(request, context.secrets)
   return client.execute(request).pipe(
-    Effect.catchAll((error) =>
-      Effect.fail(
-        new ServiceError({
-          service: context.service,
-          operation: context.operation,
-          reason: "transport",
-          detail: scrub(error.reason + (error.cause instanceof Error ? `: ${error.cause.message}` : ""))
-        })
-      )
-    ),
+    Effect.catchAll((error) => Effect.fail(transportError(context, error, scrub))),
     Effect.timeoutFail({
       duration: context.timeout,
       onTimeout: () =>
