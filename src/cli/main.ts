@@ -87,6 +87,9 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
 )
 
 NodeRuntime.runMain(program, {
+  // Logs go to stderr only (logfmt, above): runMain's pretty logger would print them on stdout
+  // too, in the middle of `--json` outcome lines.
+  disablePrettyLogger: true,
   disableErrorReporting: false,
   teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? Number(exit.value) : ExitCode.failed)
 })
