@@ -15,12 +15,12 @@
  */
 import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
-import { mkdtempSync, readdirSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import { join } from "node:path"
 import { Effect, Exit, Layer, Logger, Ref, Scope } from "effect"
-import { beforeEach, expect } from "vitest"
+import { afterAll, beforeEach, expect } from "vitest"
 import { AppLayer } from "../../src/AppLayer.js"
 import { type LambdaHandler, makeHandler } from "../../src/LambdaHandler.js"
 import type { ObjectRef } from "../../src/local/EventFactory.js"
@@ -70,6 +70,8 @@ guardSockets()
 
 const privateTmp = mkdtempSync(join(os.tmpdir(), "hv-faults-"))
 process.env.TMPDIR = privateTmp
+// Registered first, so it runs after the test file's own afterAll (which stops the stack).
+afterAll(() => rmSync(privateTmp, { recursive: true, force: true }))
 
 /** Spool files (`highvolt-spool-*`) currently in `os.tmpdir()`. */
 export const spoolFiles = (): ReadonlyArray<string> => readdirSync(os.tmpdir()).filter((name) => name.startsWith("highvolt-spool-"))
