@@ -15,7 +15,7 @@
  */
 import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
-import { mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import { join } from "node:path"
@@ -68,8 +68,14 @@ guardSockets()
 // A private temp dir: spool files of this file's tests, and only those, land here
 // ---------------------------------------------------------------------------------------------
 
-const privateTmp = mkdtempSync(join(os.tmpdir(), "hv-faults-"))
+const sharedTmp = os.tmpdir()
+const privateTmp = mkdtempSync(join(sharedTmp, "hv-faults-"))
 process.env.TMPDIR = privateTmp
+// The CLI runs through tsx, which caches its transforms in the temp dir: share that cache, or
+// every file's first CLI run compiles the whole program again.
+const tsxCache = `tsx-${process.getuid?.() ?? os.userInfo().uid}`
+mkdirSync(join(sharedTmp, tsxCache), { recursive: true })
+symlinkSync(join(sharedTmp, tsxCache), join(privateTmp, tsxCache))
 // Registered first, so it runs after the test file's own afterAll (which stops the stack).
 afterAll(() => rmSync(privateTmp, { recursive: true, force: true }))
 
