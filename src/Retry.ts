@@ -16,6 +16,12 @@ export interface Retryable {
 const isRetryable = (e: unknown): e is Retryable =>
   typeof e === "object" && e !== null && "transient" in e && typeof e.transient === "boolean"
 
+/**
+ * The longest `Retry-After` honoured. Beyond it a server is asking for more than one event's
+ * patience; the CLI has no deadline to stop it, so an hour-long answer would stall a replay.
+ */
+export const maxRetryAfter = Duration.minutes(1)
+
 interface BackoffOptions {
   readonly base: Duration.DurationInput
   readonly cap: Duration.DurationInput
@@ -24,7 +30,7 @@ interface BackoffOptions {
 
 /**
  * Jittered exponential backoff from `base`, each delay capped at `cap` but raised to the
- * server's `Retry-After`; at most `retries` retries, only while the failure is transient, and
+ * server's `Retry-After` (up to `maxRetryAfter`); at most `retries` retries, only while the failure is transient, and
  * only while the delay still fits before the invocation's deadline.
  */
 export const backoff = <E>(options: BackoffOptions): Schedule.Schedule<Duration.Duration, E> =>
@@ -36,7 +42,7 @@ export const backoff = <E>(options: BackoffOptions): Schedule.Schedule<Duration.
     Schedule.whileInput((e: E) => isRetryable(e) && e.transient),
     Schedule.modifyDelay((e: E, delay) =>
       isRetryable(e) && e.retryAfter !== undefined && Option.isSome(e.retryAfter)
-      ? Duration.max(delay, e.retryAfter.value)
+      ? Duration.max(delay, Duration.min(e.retryAfter.value, maxRetryAfter))
       : delay
     ),
     Schedule.delays,

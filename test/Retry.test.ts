@@ -45,6 +45,14 @@ describe("Retry.transientRetry", () => {
       expect(Math.min(...gaps)).toBeGreaterThanOrEqual(7_000)
     }))
 
+  it.effect("honours a Retry-After of at most a minute", () =>
+    Effect.gen(function*() {
+      const times = yield* attemptsOf(new Failure(true, Option.some(Duration.hours(1))))
+      const gaps = times.slice(1).map((t, i) => t - times[i]!)
+      expect(gaps.length).toBeGreaterThan(0)
+      expect(Math.max(...gaps)).toBe(60_000)
+    }))
+
   it.effect("stops retrying when the next delay would pass the deadline", () =>
     Effect.gen(function*() {
       const times = yield* attemptsOf(new Failure(true), Deadline.within(3_000))
