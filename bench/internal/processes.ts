@@ -1,0 +1,133 @@
+/**
+ * The benchmark's child processes: the local stack in one (`stack.ts`), each measured scan in
+ * another (`scanner.ts`), so a scanner's RSS and CPU time are its own and not the emulators'.
+ * Everything listens on 127.0.0.1 only.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { dirname, join } from "node:path"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import type { PutResult, PutSpec, StackOptions } from "./stack.js"
+import type { Job, JobResult } from "./scanner.js"
+
+const here = dirname(fileURLToPath(import.meta.url))
+export const repoRoot = join(here, "..", "..")
+
+export interface Counters {
+  readonly sts: { readonly getCallerIdentity: number; readonly assumeRole: number; readonly assumedByAccount: Record<string, number> }
+  readonly jsonair: { readonly authRequests: number; readonly logins: number; readonly configs: number }
+  readonly highvolt: {
+    readonly authRequests: number
+    readonly logins: number
+    readonly queries: number
+    readonly submits: number
+    readonly accepted: number
+    readonly rejected: number
+    readonly queueFull: number
+  }
+  readonly s3: { readonly requests: number; readonly byAction: Record<string, number> }
+  readonly secretsManager: { readonly getSecretValue: number }
+}
+
+export interface Stack {
+  readonly env: Record<string, string>
+  readonly accounts: { readonly own: string; readonly members: ReadonlyArray<string>; readonly outside: string }
+  readonly put: (spec: PutSpec) => Promise<PutResult>
+  readonly putMany: (specs: ReadonlyArray<PutSpec>) => Promise<ReadonlyArray<PutResult>>
+  readonly markKnown: (sha256: string) => Promise<void>
+  readonly counters: () => Promise<Counters>
+  readonly remove: (put: PutResult) => Promise<void>
+  readonly stop: () => Promise<void>
+}
+
+const tsxNode = (script: string, args: ReadonlyArray<string>, nodeFlags: ReadonlyArray<string> = [], env: NodeJS.ProcessEnv = process.env) =>
+  spawn(process.execPath, [...nodeFlags, "--import", "tsx", join(here, script), ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: ["pipe", "pipe", "pipe"]
+  })
+
+/** Starts the local stack in a child process; `stop` ends it (s3rver's files are removed). */
+export const startStack = (options: StackOptions = {}): Promise<Stack> =>
+  new Promise((resolve, reject) => {
+    const child: ChildProcess = tsxNode("stack.ts", [JSON.stringify(options)], ["--max-old-space-size=2048"])
+    let stderr = ""
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+    let nextId = 1
+    const call = <A>(command: Record<string, unknown>): Promise<A> =>
+      new Promise((res, rej) => {
+        const id = nextId++
+        pending.set(id, { resolve: res as (v: unknown) => void, reject: rej })
+        child.stdin!.write(JSON.stringify({ ...command, id }) + "\n")
+      })
+    const exited = new Promise<void>((res) => child.once("exit", () => res()))
+    child.once("exit", (code) => {
+      const error = new Error(`stack process exited (${code}): ${stderr.slice(-2000)}`)
+      reject(error)
+      for (const p of pending.values()) p.reject(error)
+    })
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (!line.startsWith("{")) return
+      const message = JSON.parse(line) as { ready?: boolean; id?: number; ok?: boolean; result?: unknown; error?: string } & Record<string, unknown>
+      if (message.ready === true) {
+        resolve({
+          env: message["env"] as Record<string, string>,
+          accounts: message["accounts"] as Stack["accounts"],
+          put: (spec) => call({ cmd: "put", spec }),
+          putMany: (specs) => call({ cmd: "putMany", specs }),
+          markKnown: (sha256) => call({ cmd: "markKnown", sha256 }),
+          counters: () => call({ cmd: "counters" }),
+          remove: (put) => call({ cmd: "delete", bucket: put.bucket, key: put.key }),
+          stop: () => {
+            child.stdin!.end()
+            return exited
+          }
+        })
+        return
+      }
+      const waiting = message.id === undefined ? undefined : pending.get(message.id)
+      if (waiting === undefined) return
+      pending.delete(message.id!)
+      if (message.ok === true) waiting.resolve(message.result)
+      else waiting.reject(new Error(`stack: ${message.error}`))
+    })
+  })
+
+/** Heap limit of scanner children: enough for the naive variant's strings at 256 MiB. */
+export const ScannerHeapMiB = 8192
+
+/** Runs one job in a fresh scanner process pointed at the stack; rejects on a non-zero exit. */
+export const runJob = <J extends Job>(stack: Stack, job: J): Promise<JobResult<J>> =>
+  new Promise((resolve, reject) => {
+    const child = tsxNode("scanner.ts", [JSON.stringify(job)], [
+      `--max-old-space-size=${ScannerHeapMiB}`,
+      "--expose-gc",
+      // e.g. BENCH_SCANNER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the scanner
+      ...(process.env["BENCH_SCANNER_FLAGS"] ?? "").split(" ").filter((f) => f !== "")
+    ], {
+      ...process.env,
+      ...stack.env,
+      // Warnings (the SDK's Node-20 notice) go to stderr, which is kept only for errors.
+      NODE_NO_WARNINGS: "1"
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString()
+      if (stderr.length > 100_000) stderr = stderr.slice(-50_000)
+    })
+    child.stdin.end()
+    child.once("exit", (code, signal) => {
+      const line = stdout.split("\n").find((l) => l.startsWith("BENCH "))
+      if (code !== 0 || line === undefined) {
+        return reject(new Error(`scanner ${job.kind} exited ${code ?? signal}: ${stderr.slice(-3000)}${stdout.slice(-1000)}`))
+      }
+      resolve(JSON.parse(line.slice(6)) as JobResult<J>)
+    })
+  })
