@@ -1,0 +1,153 @@
+/**
+ * Issue 7 item 2 — memory against object size. The peak RSS of a scanner process (the CLI's
+ * replay: `scanItem` on the production `AppLayer`) scanning one new object of 16, 64, 256 and
+ * 1024 MiB, minus the peak RSS of the same process scanning a 1 KiB object; and the same for a
+ * naive buffer-everything variant (`internal/naive.ts`: the whole object in one Buffer, hashed,
+ * the submission built as one JSON string) on the same services. The local stack runs in its
+ * own process; objects are generated and streamed into it, and deleted after each scan.
+ * Writes `bench/memory.svg`.
+ *
+ * Environment: MEMORY_BENCH_ROUNDS (default 2) rounds of the sizes up to 64 MiB, one of 256 MiB
+ * (MEMORY_BENCH_BIG_ROUNDS); the 1 GiB scanner figure comes from the 1 GiB rounds of the
+ * cpu/pipeline sections when they ran in the same process, else from one scan here.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { cpus, loadavg } from "node:os"
+import { dirname, join } from "node:path"
+import { tmpdir } from "node:os"
+import { fileURLToPath } from "node:url"
+import { writeMemoryChart } from "./chart.js"
+import { GiB, KiB, MiB, sizeName } from "./internal/bytes.js"
+import { bigObjectStack, gibSuiteIfRan, putObject } from "./internal/gib.js"
+import { runJob, ScannerHeapMiB, startStack } from "./internal/processes.js"
+import type { MemoryPeaks } from "./internal/scanner.js"
+import { fixed, median } from "./internal/stats.js"
+import type { Bench } from "./types.js"
+
+const rounds = Number(process.env["MEMORY_BENCH_ROUNDS"] ?? 2)
+const bigRounds = Number(process.env["MEMORY_BENCH_BIG_ROUNDS"] ?? 1)
+const sizes = [KiB, 16 * MiB, 64 * MiB, 256 * MiB, GiB] as const
+/** V8's longest string is 2^29 − 24 characters: the naive JSON of a 1 GiB object (1.43 G characters) cannot exist. */
+const naiveMax = 256 * MiB
+const TargetMiB = 64
+
+type Variant = "scanner" | "naive"
+interface Sample {
+  readonly maxRssKiB: number
+  readonly peaks: MemoryPeaks
+  readonly scanS: number
+}
+
+const bench: Bench = async () => {
+  const loadBefore = loadavg()[0]!
+  const samples = new Map<string, Array<Sample>>()
+  const add = (variant: Variant, size: number, s: Sample) => {
+    const key = `${variant}/${size}`
+    samples.set(key, [...(samples.get(key) ?? []), s])
+  }
+  const dir = mkdtempSync(join(tmpdir(), "highvolt-bench-"))
+  const stack = await startStack(bigObjectStack)
+  try {
+    const scan = async (variant: Variant, size: number) => {
+      const { put, file } = await putObject(stack, dir, size, `memory-${variant}`)
+      try {
+        const r = await runJob(stack, { kind: "replay", eventsFile: file, concurrency: 1, variant })
+        if (r.tally.byOutcome["submitted"] !== 1) throw new Error(`${variant} ${sizeName(size)}: ${JSON.stringify(r.tally)}`)
+        add(variant, size, { maxRssKiB: r.maxRssKiB, peaks: r.peaks, scanS: r.scan.wallS })
+      } finally {
+        await stack.remove(put)
+      }
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const size of sizes) {
+        if (size >= GiB || (size >= 256 * MiB && round >= bigRounds)) continue
+        const variants: ReadonlyArray<Variant> = round % 2 === 0 ? ["scanner", "naive"] : ["naive", "scanner"]
+        for (const variant of variants) {
+          if (variant === "naive" && size > naiveMax) continue
+          process.stderr.write(`  memory round ${round + 1}/${rounds}: ${variant} ${sizeName(size)}…\n`)
+          await scan(variant, size)
+        }
+      }
+    }
+    const shared = gibSuiteIfRan()
+    if (shared !== undefined) {
+      for (const r of (await shared).rounds) add("scanner", GiB, { maxRssKiB: r.new.maxRssKiB, peaks: r.new.peaks, scanS: r.new.scan.wallS })
+    } else {
+      process.stderr.write(`  memory: scanner 1 GiB…\n`)
+      await scan("scanner", GiB)
+    }
+  } finally {
+    await stack.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+
+  const of = (variant: Variant, size: number) => samples.get(`${variant}/${size}`) ?? []
+  /** Worst peak over the rounds (a limit is about the worst case). */
+  const peak = (variant: Variant, size: number) => Math.max(...of(variant, size).map((s) => s.maxRssKiB)) / 1024
+  /** The typical baseline: median over rounds of the 1 KiB scan's peak. */
+  const base = (variant: Variant) => median(of(variant, KiB).map((s) => s.maxRssKiB)) / 1024
+  const growth = (variant: Variant, size: number) => peak(variant, size) - base(variant)
+  const measured = (variant: Variant, size: number) => of(variant, size).length > 0
+
+  const rows = sizes.map((size) => {
+    const cells = (variant: Variant, label: string) =>
+      measured(variant, size)
+        ? {
+          [`${label} peak RSS MiB`]: Math.round(peak(variant, size)),
+          [`${label} growth MiB`]: size === KiB ? 0 : Math.round(growth(variant, size)),
+          [`${label} growth ÷ size`]: size === KiB ? "—" : fixed(growth(variant, size) / (size / MiB))
+        }
+        : { [`${label} peak RSS MiB`]: "not run", [`${label} growth MiB`]: "—", [`${label} growth ÷ size`]: "—" }
+    return { object: size === KiB ? "1 KiB (baseline)" : sizeName(size), ...cells("scanner", "scanner"), ...cells("naive", "naive") }
+  })
+
+  const big = sizes.filter((s) => s > KiB)
+  const worst = Math.max(...big.map((s) => growth("scanner", s)))
+  const naiveSizes = big.filter((s) => measured("naive", s))
+  const naiveFactor = Math.min(...naiveSizes.map((s) => growth("naive", s) / (s / MiB)))
+
+  const here = dirname(fileURLToPath(import.meta.url))
+  writeMemoryChart(join(here, "memory.svg"), {
+    title: "Peak memory of one scan against object size",
+    subtitle: `peak RSS minus that of a 1 KiB scan; ${cpus().length}-core ${cpus()[0]?.model ?? "x86-64"}, Node ${process.version}`,
+    sizesMiB: big.map((s) => s / MiB),
+    targetMiB: TargetMiB,
+    series: [
+      { name: "naive (buffer everything)", color: "#d1495b", marker: "square", points: naiveSizes.map((s) => [s / MiB, growth("naive", s)] as const) },
+      { name: "scanner (streamed)", color: "#1d5fa8", marker: "circle", points: big.map((s) => [s / MiB, growth("scanner", s)] as const) },
+      { name: "object size", color: "#999999", marker: "none", dashed: true, points: big.map((s) => [s / MiB, s / MiB] as const) }
+    ]
+  })
+
+  const mib = (kib: number) => Math.round(kib / 1024)
+  const peaksOf = (variant: Variant, size: number) => {
+    const ss = of(variant, size)
+    const max = (k: keyof MemoryPeaks) => mib(Math.max(...ss.map((s) => s.peaks[k])))
+    return `${sizeName(size)}: heap ${max("heapTotal")}, ArrayBuffers ${max("arrayBuffers")}`
+  }
+  return {
+    id: "memory",
+    title: "Memory vs object size: peak RSS of one scan, minus that of a 1 KiB scan (worst of the rounds, see notes)",
+    rows,
+    targets: [
+      { name: "scanner: largest growth over a 1 KiB scan, MiB", value: worst, target: `< ${TargetMiB} at every size`, met: worst < TargetMiB },
+      { name: "naive: smallest growth ÷ object size", value: naiveFactor, target: "several × (shown, not a goal)", met: naiveFactor >= 2 }
+    ],
+    notes: [
+      "each cell is a fresh child process: the CLI's replay of one new object (scanItem on the production AppLayer), " +
+      `node --max-old-space-size=${ScannerHeapMiB} (room for the naive variant's strings) for both variants; the local stack in another ` +
+      "process; peak RSS = getrusage maxrss of the scanner process, which includes the cold start (the same in every cell)",
+      `growth = worst peak over the rounds − median peak of the 1 KiB scans of the same variant; rounds: ${rounds} up to 64 MiB, ` +
+      `${bigRounds} at 256 MiB, at 1 GiB ${of("scanner", GiB).length}`,
+      `naive capped at ${sizeName(naiveMax)}: its JSON string for 1 GiB would be 1.43 G characters, over V8's maximum string length ` +
+      "(2^29 − 24), so a naive implementation cannot submit a 1 GiB object at all (and would need ~6 GiB if it could)",
+      `1 GiB scanner figure: ${gibSuiteIfRan() === undefined ? "one scan in this section" : "the new-file scans of the 1 GiB rounds (cpu/pipeline sections), which start with a 1 KiB warm-up scan"}`,
+      `where the scanner's memory sits (peaks of process.memoryUsage sampled every 100 ms, MiB): ${big.map((s) => peaksOf("scanner", s)).join("; ")}; ` +
+      `1 KiB: ${peaksOf("scanner", KiB).replace("1 KiB: ", "")}`,
+      `load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores`,
+      "chart: bench/memory.svg"
+    ]
+  }
+}
+
+export default bench
