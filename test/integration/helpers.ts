@@ -7,90 +7,18 @@
  * Every socket this process opens is checked: anything but loopback is refused and reported.
  */
 import { createHash } from "node:crypto"
-import * as net from "node:net"
-import { Effect, Exit, Layer, Ref, Scope } from "effect"
+import { Effect, Layer, Ref } from "effect"
 import { AppLayer } from "../../src/AppLayer.js"
 import { type LambdaHandler, makeHandler } from "../../src/LambdaHandler.js"
 import * as LocalStack from "../../src/local/LocalStack.js"
 import type { Outcome } from "../../src/Outcome.js"
 import { OutcomeLog } from "../../src/OutcomeLog.js"
 
-// ---------------------------------------------------------------------------------------------
-// Loopback guard
-// ---------------------------------------------------------------------------------------------
-
-const loopback = new Set(["127.0.0.1", "localhost", "::1", "::ffff:127.0.0.1"])
-const offLoopback: Array<string> = []
-
-/** Hosts this process tried to reach other than loopback (each attempt was refused). */
-export const nonLoopbackConnections = (): ReadonlyArray<string> => offLoopback
-
-const guardSockets = () => {
-  const proto = net.Socket.prototype as unknown as { connect: (...args: Array<unknown>) => unknown; __hvGuard?: true }
-  if (proto.__hvGuard) return
-  const original = proto.connect
-  proto.connect = function(this: net.Socket, ...args: Array<unknown>) {
-    const [first, second] = args
-    let host: string | undefined
-    // Unix sockets and pipes (vitest's own channels) have a `path` and no host.
-    if (Array.isArray(first)) {
-      const options = first[0] as { host?: string | null; path?: string | null } | undefined
-      if (typeof options?.path !== "string" || options.path === "") host = options?.host ?? "localhost"
-    } else if (typeof first === "object" && first !== null) {
-      const options = first as { host?: string | null; path?: string | null }
-      if (typeof options.path !== "string" || options.path === "") host = options.host ?? "localhost"
-    } else if (typeof first === "number" || (typeof first === "string" && /^\d+$/.test(first))) {
-      host = typeof second === "string" ? second : "localhost"
-    }
-    if (host !== undefined && !loopback.has(host)) {
-      offLoopback.push(host)
-      throw new Error(`integration tests may only connect to loopback, not ${host}`)
-    }
-    return original.apply(this, args)
-  }
-  proto.__hvGuard = true
-}
-guardSockets()
+export { nonLoopbackConnections, type Stack, startStack } from "../helpers/localStackHarness.js"
 
 // ---------------------------------------------------------------------------------------------
 // The application under test
 // ---------------------------------------------------------------------------------------------
-
-/** Variables of the host that would change what the SDK or the scanner does: never inherited. */
-const scrubbed = [
-  "AWS_PROFILE",
-  "AWS_DEFAULT_PROFILE",
-  "AWS_SESSION_TOKEN",
-  "AWS_SECURITY_TOKEN",
-  "AWS_ENDPOINT_URL",
-  "AWS_CONFIG_FILE",
-  "AWS_SHARED_CREDENTIALS_FILE",
-  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-  "AWS_WEB_IDENTITY_TOKEN_FILE",
-  "AWS_ROLE_ARN",
-  "AWS_LAMBDA_FUNCTION_NAME",
-  "CROSS_ACCOUNT_EXTERNAL_ID",
-  "TLS_SKIP_VERIFY",
-  "HTTP_PROXY",
-  "HTTPS_PROXY",
-  "http_proxy",
-  "https_proxy"
-]
-
-export interface Stack {
-  readonly stack: LocalStack.LocalStackHandle
-  readonly close: () => Promise<void>
-}
-
-/** Starts the local stack and points this process's environment at it (one stack per test file). */
-export const startStack = async (options: LocalStack.LocalStackOptions = {}): Promise<Stack> => {
-  const scope = Effect.runSync(Scope.make())
-  const stack = await Effect.runPromise(Scope.extend(LocalStack.start(options), scope))
-  for (const name of scrubbed) delete process.env[name]
-  Object.assign(process.env, stack.env)
-  return { stack, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
-}
 
 export interface Container {
   /** The Lambda handler, as `src/lambda.ts` exports it (minus EMF printing). */
