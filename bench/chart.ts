@@ -24,17 +24,17 @@ export const memoryChart = (options: {
   readonly series: ReadonlyArray<Series>
   readonly targetMiB: number
 }): string => {
-  const W = 720
+  const W = 770
   const H = 440
   const left = 78
-  const right = 190
+  const right = 220
   const top = 62
   const bottom = 58
   const plotW = W - left - right
   const plotH = H - top - bottom
   const values = options.series.flatMap((s) => s.points.map(([, y]) => y)).filter((y) => y > 0)
   const yMin = 2 ** Math.floor(Math.log2(Math.min(8, ...values) / 1.2))
-  const yMax = 2 ** Math.ceil(Math.log2(Math.max(options.targetMiB, ...values) * 1.2))
+  const yMax = 2 ** Math.ceil(Math.log2(Math.max(options.targetMiB, ...values) * 1.6))
   const sizes = options.sizesMiB
   const xMin = Math.log2(sizes[0]!)
   const xMax = Math.log2(sizes[sizes.length - 1]!)

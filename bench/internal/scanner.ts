@@ -211,6 +211,7 @@ const run = async (job: Job): Promise<unknown> => {
   if (job.kind === "ceiling") return ceiling(job)
   const runtime = app()
   const [, coldStart] = await timed(() => runtime.runtime())
+  if (job.kind === "digestSubmit") pattern()
   await profileStart()
   const stopSampling = sampleMemory()
   try {
@@ -237,7 +238,6 @@ const run = async (job: Job): Promise<unknown> => {
         return { rssBeforeKiB, read, bytes, chunks }
       }
       case "digestSubmit": {
-        pattern()
         const rssBeforeKiB = rssKiB()
         return await runtime.runPromise(Effect.gen(function*() {
           const highvolt = yield* Highvolt
