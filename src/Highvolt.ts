@@ -74,11 +74,13 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
               })
             ),
             { service: "highvolt", operation: "submit", timeout: submitTimeoutMillis(body.contentLength) }
-          ).pipe(Effect.retry(Retry.transientRetry<ServiceError>()))
-        ).pipe(
-          Effect.asVoid,
-          Effect.withSpan("Highvolt.submit")
-        )
+          ).pipe(
+            // Read the answer to its end: an unread body keeps the keep-alive socket from returning
+            // to the agent, so every submission would open a new connection (a TLS handshake each).
+            Effect.flatMap((response) => Effect.ignore(response.arrayBuffer)),
+            Effect.retry(Retry.transientRetry<ServiceError>())
+          )
+        ).pipe(Effect.withSpan("Highvolt.submit"))
 
       return { isKnown, submit }
     })

@@ -5,6 +5,8 @@
  * login storm, and no event lost on the way.
  */
 import { Effect } from "effect"
+import * as diagnostics from "node:diagnostics_channel"
+import type * as net from "node:net"
 import { setTimeout as sleep } from "node:timers/promises"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import type { LocalStackHandle } from "../../src/local/LocalStack.js"
@@ -61,6 +63,27 @@ beforeEach(() => {
 afterAll(async () => {
   await Promise.all(containers.map((c) => c.dispose()))
   await env?.close()
+})
+
+describe("connections to highvolt-server", () => {
+  it("are kept alive: 12 submissions one after another reuse one socket", async () => {
+    const port = Number(new URL(stack.highvolt.url).port)
+    const opened: Array<number> = []
+    const onSocket = ({ socket }: { socket: net.Socket }) => {
+      socket.once("connect", () => socket.remotePort === port && opened.push(port))
+    }
+    diagnostics.subscribe("net.client.socket", onSocket as never)
+    try {
+      const app = container()
+      const seeded = await seed("keepalive", 12)
+      for (const { event } of seeded) await app.invoke(event)
+      expectAllSubmitted(app, seeded)
+      // One login, 12 queries and 12 submits: a connection each would be 25.
+      expect(opened.length).toBeLessThanOrEqual(2)
+    } finally {
+      diagnostics.unsubscribe("net.client.socket", onSocket as never)
+    }
+  })
 })
 
 describe("highvolt-server under pressure", () => {
