@@ -25,6 +25,13 @@ class Skip extends Data.TaggedError("Skip")<{ readonly reason: SkipReason; reado
 /** The services one scan needs; all are built once per container. */
 export type ScanServices = ScannerConfig | Objects | Highvolt | InFlight | DataOrigin | FileSystem.FileSystem
 
+/**
+ * The largest object highvolt-server can take: its request body is limited to 1 GiB, and the
+ * base64 of the file is 4/3 of it (1 MiB is left for the other fields). Larger objects would
+ * only ever be refused (413), whatever `max_file_size` says.
+ */
+export const maxSubmittableBytes = Math.floor((1024 ** 3 - 1024 ** 2) / 4) * 3
+
 /** The last segment of a key: what the product page calls `filename`. */
 export const filenameOf = (key: string): string => key.split("/").filter((s) => s !== "").pop() ?? key
 
@@ -94,6 +101,13 @@ const readOnce = (event: ObjectCreated) =>
         return yield* new Skip({
           reason: "size",
           detail: `${opened.contentLength} bytes exceeds max_file_size ${config.core.max_file_size}`,
+          bytes: opened.contentLength
+        })
+      }
+      if (opened.contentLength > maxSubmittableBytes) {
+        return yield* new Skip({
+          reason: "size",
+          detail: `${opened.contentLength} bytes: its base64 would exceed highvolt-server's 1 GiB body limit`,
           bytes: opened.contentLength
         })
       }

@@ -7,9 +7,9 @@ import { Effect, Layer, Option, Ref } from "effect"
 import { type AccountId, type BucketName, Ignored, ObjectCreated, ObjectKey, type Region } from "../src/Domain.js"
 import { Highvolt } from "../src/Highvolt.js"
 import type { Outcome } from "../src/Outcome.js"
-import { filenameOf, scanItem } from "../src/Scan.js"
+import { filenameOf, maxSubmittableBytes, scanItem } from "../src/Scan.js"
 import type { FakeObject } from "./helpers/fakeS3.js"
-import { closedAccount, makeScanLayer, memberAccount, ownAccount } from "./helpers/scanLayer.js"
+import { closedAccount, makeScanLayer, memberAccount, ownAccount, testConfig } from "./helpers/scanLayer.js"
 
 const pdf = (size: number) => {
   const bytes = Buffer.alloc(size, 0x41)
@@ -111,6 +111,20 @@ describe("Scan", () => {
     Effect.gen(function*() {
       const { outcome, s3 } = yield* scan({ "reports/big.pdf": { bytes: pdf(40 * 1024 * 1024) } }, event("big.pdf"))
       expect(outcome).toMatchObject({ outcome: "skipped", reason: "size", bytes: 40 * 1024 * 1024 })
+      expect(s3.pulledChunks()).toBeLessThanOrEqual(2)
+    }))
+
+  it.live("an object whose base64 could never fit highvolt-server's 1 GiB body is skipped, unread", () =>
+    Effect.gen(function*() {
+      const big = maxSubmittableBytes + 1
+      // A sparse stand-in: only its length matters, nothing of it may be read.
+      const { outcome, s3 } = yield* scan(
+        { "reports/huge.pdf": { bytes: { length: big, subarray: () => new Uint8Array(0) } as unknown as Uint8Array } },
+        event("huge.pdf"),
+        { config: testConfig(["application/pdf"], 2 * 1024 ** 3) }
+      )
+      expect(outcome).toMatchObject({ outcome: "skipped", reason: "size", bytes: big })
+      if (outcome.outcome === "skipped") expect(outcome.detail).toContain("1 GiB body limit")
       expect(s3.pulledChunks()).toBeLessThanOrEqual(2)
     }))
 
