@@ -39,6 +39,4 @@ export type Outcome =
     | { readonly outcome: "failed"; readonly error: FailureDetail }
   )
 
-export type OutcomeKind = Outcome["outcome"]
-
 export const isFailed = (outcome: Outcome): outcome is Extract<Outcome, { outcome: "failed" }> => outcome.outcome === "failed"

@@ -22,7 +22,7 @@ import { replay } from "./Replay.js"
 import { parseReplayInput } from "./ReplayInput.js"
 import { summary } from "./Summary.js"
 
-export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
+const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
 
 const usageError = (message: string) => Effect.as(Console.error(`highvolt-s3: ${message}`), ExitCode.usage)
 
