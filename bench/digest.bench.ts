@@ -64,14 +64,13 @@ const fields = (digests: Digests) => ({
 const body = (chunks: ReadonlyArray<Buffer>) => Stream.suspend(() => Stream.fromIteratorSucceed(chunks.values(), 1))
 
 /** Ours, over each object in turn: digest and, for a new file, drain the submission body. */
-const ours = (objects: ReadonlyArray<ReadonlyArray<Buffer>>, submit: boolean, hashing: "inline" | "worker" = "inline") =>
+const ours = (objects: ReadonlyArray<ReadonlyArray<Buffer>>, submit: boolean) =>
   Effect.runPromise(
     Effect.forEach(objects, (chunks) =>
       Effect.scoped(Effect.gen(function*() {
         const scanned = yield* digestStream(body(chunks), {
           expectedBytes: chunks.reduce((n, c) => n + c.length, 0),
-          inspectHead: (head) => Effect.succeed(head.length),
-          hashing
+          inspectHead: (head) => Effect.succeed(head.length)
         })
         if (!submit) return 0
         const streamed = submissionBody(fields(scanned.digests), scanned.content)
@@ -118,11 +117,9 @@ const bench: Bench = async () => {
     "(info) ceiling + base64 text to bytes": () => ceiling(chunks, "bytes"),
     "ours: one object, spooled, digest + body": () => ours([chunks], true),
     "ours: 8 MiB objects, in memory, digest + body": () => ours(objects, true),
-    "stretch: one object, spooled, digest + body, MD5 on a worker": () => ours([chunks], true, "worker"),
     "ceiling: 3 hashes": () => ceiling(chunks, "none"),
     "ours: one object, spooled, digest only (duplicate)": () => ours([chunks], false),
-    "ours: 8 MiB objects, in memory, digest only (duplicate)": () => ours(objects, false),
-    "stretch: one object, spooled, digest only, MD5 on a worker": () => ours([chunks], false, "worker")
+    "ours: 8 MiB objects, in memory, digest only (duplicate)": () => ours(objects, false)
   } as const
   type Name = keyof typeof variants
   const names = Object.keys(variants) as Array<Name>
@@ -161,13 +158,7 @@ const bench: Bench = async () => {
     targets: [
       target("ours: one object, spooled, digest + body"),
       target("ours: 8 MiB objects, in memory, digest + body"),
-      target("ours: one object, spooled, digest only (duplicate)"),
-      {
-        name: "stretch: spooled digest + body with MD5 on a worker / single-thread ceiling (wall)",
-        value: ratio("stretch: one object, spooled, digest + body, MD5 on a worker", full, "wall"),
-        target: "> 1",
-        met: ratio("stretch: one object, spooled, digest + body, MD5 on a worker", full, "wall") > 1
-      }
+      target("ours: one object, spooled, digest only (duplicate)")
     ],
     notes: [
       "ceiling = node:crypto and Buffer alone in a tight loop over the same chunks: no stream, no spool, base64 left as strings",
@@ -177,9 +168,7 @@ const bench: Bench = async () => {
       "digest-only rows are compared with the 3-hash ceiling",
       `load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores; ` +
       `CPU pressure (some, avg10) ${pressureBefore}% before, ${cpuPressure()}% after: ` +
-      "other processes share the CPU, which is why variants alternate and the best round counts",
-      `stretch rows: SHA256+SHA1 on the main thread, MD5 on a worker fed from the same pass (${cpus().length} cores here); ` +
-      "their (cpu) ratio counts both threads"
+      "other processes share the CPU, which is why variants alternate and the best round counts"
     ]
   }
 }

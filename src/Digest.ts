@@ -11,7 +11,6 @@ import { Chunk, Effect, Fiber, Option, Schema, type Scope, Stream } from "effect
 import type { Digests } from "./Domain.js"
 import { Hasher } from "./internal/digest/hasher.js"
 import * as Pool from "./internal/digest/pool.js"
-import { ParallelHasher } from "./internal/digest/worker.js"
 
 /** Default number of leading bytes handed to `inspectHead` (MIME detection reads 1 MiB). */
 export const DefaultHeadBytes = 1024 * 1024
@@ -80,12 +79,6 @@ export interface DigestOptions<A, E2, R2> {
   readonly inspectHead: (head: Uint8Array) => Effect.Effect<A, E2, R2>
   readonly headBytes?: number
   readonly memoryLimit?: number
-  /**
-   * `"inline"` (default): all three hashes on the calling thread. `"worker"`: MD5 on a shared
-   * worker thread, still fed by this one pass — faster only with a second core to run it
-   * (Lambda: 1769 MB and up); on a fractional vCPU it only adds copying.
-   */
-  readonly hashing?: "inline" | "worker"
 }
 
 const spoolError = (path: string, operation: SpoolError["operation"]) => (cause: unknown) =>
@@ -157,41 +150,16 @@ const spoolKeeper = (file: FileSystem.File, path: string): Effect.Effect<Keeper,
     }
   })
 
-/** The three digests, fed chunk by chunk; `update` returns an effect only when it must wait. */
-interface Hashing {
-  readonly update: (bytes: Uint8Array) => Effect.Effect<void> | undefined
-  readonly digests: Effect.Effect<Digests>
-  /** Releases what an unfinished pass holds (the worker's session). */
-  readonly abort: () => void
-}
-
-const inlineHashing = (): Hashing => {
-  const hasher = new Hasher()
-  return {
-    update: (bytes) => {
-      hasher.update(bytes)
-      return undefined
-    },
-    digests: Effect.sync(() => hasher.digests()),
-    abort: () => {}
-  }
-}
-
-const workerHashing = (): Hashing => {
-  const hasher = new ParallelHasher()
-  return { update: (bytes) => hasher.update(bytes), digests: hasher.digests(), abort: () => hasher.abort() }
-}
-
 /** The pass itself: hash every chunk, assemble and inspect the head, hand every chunk to the keeper. */
 const scan = <A, E, E2, R2>(
   body: Stream.Stream<Uint8Array, E>,
   expected: number,
   headTarget: number,
   inspectHead: (head: Uint8Array) => Effect.Effect<A, E2, R2>,
-  keeper: Keeper,
-  hashing: Hashing
+  keeper: Keeper
 ): Effect.Effect<{ head: A; digests: Digests }, E | E2 | SpoolError | BodyLengthMismatch, R2> => {
   type Failure = E2 | SpoolError | BodyLengthMismatch
+  const hasher = new Hasher()
   let received = 0
   let inspected = false
   let head: A | undefined
@@ -217,9 +185,8 @@ const scan = <A, E, E2, R2>(
     if (received + bytes.length > expected) {
       return Effect.fail(new BodyLengthMismatch({ expected, received: received + bytes.length }))
     }
-    const hashed = hashing.update(bytes)
-    const kept = keep(bytes)
-    return hashed === undefined ? kept : kept === undefined ? hashed : Effect.zipRight(hashed, kept)
+    hasher.update(bytes)
+    return keep(bytes)
   }
 
   /** Synchronous work for one chunk; an effect only when something must be awaited. */
@@ -257,11 +224,8 @@ const scan = <A, E, E2, R2>(
       return yield* new BodyLengthMismatch({ expected, received })
     }
     yield* keeper.finish
-    return { head: head as A, digests: yield* hashing.digests }
-  }).pipe(Effect.ensuring(Effect.sync(() => {
-    releaseHead()
-    hashing.abort()
-  })))
+    return { head: head as A, digests: hasher.digests() }
+  }).pipe(Effect.ensuring(Effect.sync(releaseHead)))
 }
 
 /**
@@ -291,12 +255,11 @@ export const digestStream = <A, E, E2, R2>(
       }
     }
     const headTarget = Math.min(headBytes, expected)
-    const makeHashing = Effect.sync(() => options.hashing === "worker" ? workerHashing() : inlineHashing())
     const fileSystem = yield* FileSystem.FileSystem
 
     if (expected <= memoryLimit) {
       const chunks: Array<Uint8Array> = []
-      const { digests, head } = yield* scan(body, expected, headTarget, options.inspectHead, memoryKeeper(chunks), yield* makeHashing)
+      const { digests, head } = yield* scan(body, expected, headTarget, options.inspectHead, memoryKeeper(chunks))
       const content: Content = { _tag: "InMemory", bytes: expected, chunks }
       return { head, digests, content }
     }
@@ -306,7 +269,7 @@ export const digestStream = <A, E, E2, R2>(
     )
     const { digests, head } = yield* Effect.scoped(Effect.gen(function*() {
       const file = yield* fileSystem.open(path, { flag: "w" }).pipe(Effect.mapError(spoolError(path, "open")))
-      return yield* scan(body, expected, headTarget, options.inspectHead, yield* spoolKeeper(file, path), yield* makeHashing)
+      return yield* scan(body, expected, headTarget, options.inspectHead, yield* spoolKeeper(file, path))
     }))
     const content: Content = { _tag: "Spooled", bytes: expected, path, fileSystem }
     return { head, digests, content }

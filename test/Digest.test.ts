@@ -145,59 +145,6 @@ describe("digestStream", () => {
     expect(spoolEntries()).toEqual([])
   })
 
-  describe("with MD5 on the worker thread", () => {
-    it.live("digests, content and head match for every size and chunking, in memory and spooled", () =>
-      Effect.gen(function*() {
-        for (const size of [0, 1, 2, 3, MiB - 1, MiB, MiB + 1, 5 * MiB + 7]) {
-          const data = randomBytes(size)
-          for (const cut of [[Number.MAX_SAFE_INTEGER], [64 * 1024], [1, 0, 65_537, 3, 100_000, 2], [3 * MiB]]) {
-            const result = yield* scanAll(chunked(data, cut), { expectedBytes: size, memoryLimit: 2 * MiB, hashing: "worker" })
-            expectScan(data, result)
-          }
-        }
-      }).pipe(Effect.provide(NodeFileSystem.layer)))
-
-    it("property: any bytes × any chunking, several passes at once sharing the worker", async () => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.array(
-            fc.tuple(
-              fc.uint8Array({ maxLength: 3000 }),
-              fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 10 })
-            ),
-            { minLength: 1, maxLength: 4 }
-          ),
-          async (inputs) => {
-            const results = await Effect.runPromise(
-              Effect.forEach(
-                inputs,
-                ([bytes, cut]) => scanAll(chunked(Buffer.from(bytes), cut), { expectedBytes: bytes.length, hashing: "worker" }),
-                { concurrency: "unbounded" }
-              ).pipe(Effect.provide(NodeFileSystem.layer))
-            )
-            results.forEach((result, i) => expectScan(Buffer.from(inputs[i]![0]), result))
-          }
-        ),
-        { numRuns: 60 }
-      )
-    })
-
-    it.live("a failed or interrupted pass releases its session; the next pass is unaffected", () =>
-      Effect.gen(function*() {
-        const data = randomBytes(3 * MiB)
-        const failed = yield* Effect.exit(scanAll(chunked(data, [64 * 1024]), { expectedBytes: 4 * MiB, hashing: "worker" }))
-        expect(failed).toEqual(Exit.fail(new BodyLengthMismatch({ expected: 4 * MiB, received: 3 * MiB })))
-        const fiber = yield* Effect.fork(Effect.scoped(digestStream(Stream.make(data.subarray(0, MiB)).pipe(Stream.concat(Stream.never)), {
-          expectedBytes: 2 * MiB,
-          hashing: "worker",
-          inspectHead: () => Effect.void
-        })))
-        yield* Effect.sleep("20 millis")
-        yield* Fiber.interrupt(fiber)
-        expectScan(data, yield* scanAll(chunked(data, [10_000]), { expectedBytes: data.length, hashing: "worker" }))
-      }).pipe(Effect.provide(NodeFileSystem.layer)))
-  })
-
   it.live("a negative or fractional size is a defect, not a silent misread", () =>
     Effect.gen(function*() {
       for (const options of [{ expectedBytes: -1 }, { expectedBytes: 1.5 }, { expectedBytes: 1, headBytes: Number.NaN }, { expectedBytes: 1, memoryLimit: -1 }]) {
