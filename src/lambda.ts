@@ -1,8 +1,11 @@
 /** The Lambda entry point: `index.handler` in the bundle. */
 import { Layer, Logger } from "effect"
 import { AppLayer } from "./AppLayer.js"
+import { tuneHeapForStreaming } from "./HeapTuning.js"
 import { makeHandler } from "./LambdaHandler.js"
 import { OutcomeLog } from "./OutcomeLog.js"
+
+tuneHeapForStreaming()
 
 const lambda = makeHandler(Layer.mergeAll(AppLayer, OutcomeLog.emf).pipe(Layer.provide(Logger.json)))
 

@@ -26,6 +26,7 @@ import { DataOrigin } from "../../src/DataOrigin.js"
 import { digestStream } from "../../src/Digest.js"
 import type { ObjectCreated } from "../../src/Domain.js"
 import { decodeReplayItem } from "../../src/Events.js"
+import { tuneHeapForStreaming } from "../../src/HeapTuning.js"
 import { Highvolt } from "../../src/Highvolt.js"
 import { Objects } from "../../src/Objects.js"
 import type { Outcome } from "../../src/Outcome.js"
@@ -115,6 +116,9 @@ const quiet = Layer.mergeAll(
   Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)),
   Logger.minimumLogLevel(LogLevel.Warning)
 )
+// As the CLI and the Lambda entry points do, before any object is read.
+tuneHeapForStreaming()
+
 const app = () => ManagedRuntime.make(Layer.merge(AppLayer, quiet))
 type App = ReturnType<typeof app>
 

@@ -14,6 +14,7 @@ import { Args, Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Exit, Layer, Logger, LogLevel } from "effect"
 import { readFileSync } from "node:fs"
+import { tuneHeapForStreaming } from "../HeapTuning.js"
 import { isFailed } from "../Outcome.js"
 import { useLocalStack, withApp } from "./App.js"
 import { runDemo } from "./Demo.js"
@@ -85,6 +86,8 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.provide(Layer.mergeAll(NodeContext.layer, Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)))),
   Logger.withMinimumLogLevel(LogLevel.Warning)
 )
+
+tuneHeapForStreaming()
 
 NodeRuntime.runMain(program, {
   // Logs go to stderr only (logfmt, above): runMain's pretty logger would print them on stdout
