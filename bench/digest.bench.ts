@@ -17,6 +17,7 @@ import { createHash, randomFillSync } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { DefaultMemoryLimit, digestStream } from "../src/Digest.js"
+import { tuneHeapForStreaming } from "../src/HeapTuning.js"
 import type { Digests } from "../src/Domain.js"
 import { submissionBody } from "../src/SubmissionBody.js"
 import type { Bench } from "./types.js"
@@ -105,6 +106,8 @@ const time = async (f: () => unknown): Promise<Timing> => {
 }
 
 const bench: Bench = async () => {
+  // As the scanner's entry points do (it applies to the ceiling too: same process).
+  tuneHeapForStreaming()
   const loadBefore = loadavg()[0]!
   const pressureBefore = cpuPressure()
   const chunks = makeChunks(totalBytes)

@@ -1,15 +1,16 @@
 /**
  * Issue 7 item 2 — memory against object size. The peak RSS of a scanner process (the CLI's
- * replay: `scanItem` on the production `AppLayer`) scanning one new object of 16, 64, 256 and
- * 1024 MiB, minus the peak RSS of the same process scanning a 1 KiB object; and the same for a
+ * replay: `scanItem` on the production `AppLayer`) scanning one new object of 16, 64, 256 MiB
+ * and the largest submittable size (767 MiB; a 1 GiB object is skipped unread), minus the peak
+ * RSS of the same process scanning a 1 KiB object; and the same for a
  * naive buffer-everything variant (`internal/naive.ts`: the whole object in one Buffer, hashed,
  * the submission built as one JSON string) on the same services. The local stack runs in its
  * own process; objects are generated and streamed into it, and deleted after each scan.
  * Writes `bench/memory.svg`.
  *
  * Environment: MEMORY_BENCH_ROUNDS (default 2) rounds of the sizes up to 64 MiB, one of 256 MiB
- * (MEMORY_BENCH_BIG_ROUNDS); the 1 GiB scanner figure comes from the 1 GiB rounds of the
- * cpu/pipeline sections when they ran in the same process, else from one scan here.
+ * (MEMORY_BENCH_BIG_ROUNDS); the largest scanner figure comes from the large-object rounds of
+ * the cpu/pipeline sections when they ran in the same process, else from one scan here.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
@@ -17,8 +18,8 @@ import { dirname, join } from "node:path"
 import { tmpdir } from "node:os"
 import { fileURLToPath } from "node:url"
 import { writeMemoryChart } from "./chart.js"
-import { GiB, KiB, MiB, sizeName } from "./internal/bytes.js"
-import { bigObjectStack, gibSuiteIfRan, putObject } from "./internal/gib.js"
+import { KiB, MiB, sizeName } from "./internal/bytes.js"
+import { BigBytes, bigObjectStack, gibSuiteIfRan, putObject } from "./internal/gib.js"
 import { runJob, ScannerHeapMiB, startStack } from "./internal/processes.js"
 import type { MemoryPeaks } from "./internal/scanner.js"
 import { fixed, median } from "./internal/stats.js"
@@ -26,8 +27,8 @@ import type { Bench } from "./types.js"
 
 const rounds = Number(process.env["MEMORY_BENCH_ROUNDS"] ?? 2)
 const bigRounds = Number(process.env["MEMORY_BENCH_BIG_ROUNDS"] ?? 1)
-const sizes = [KiB, 16 * MiB, 64 * MiB, 256 * MiB, GiB] as const
-/** V8's longest string is 2^29 − 24 characters: the naive JSON of a 1 GiB object (1.43 G characters) cannot exist. */
+const sizes = [KiB, 16 * MiB, 64 * MiB, 256 * MiB, BigBytes] as const
+/** V8's longest string is 2^29 − 24 characters: the naive JSON of a 767 MiB object (1.07 G characters) cannot exist. */
 const naiveMax = 256 * MiB
 const TargetMiB = 64
 
@@ -60,7 +61,7 @@ const bench: Bench = async () => {
     }
     for (let round = 0; round < rounds; round++) {
       for (const size of sizes) {
-        if (size >= GiB || (size >= 256 * MiB && round >= bigRounds)) continue
+        if (size >= BigBytes || (size >= 256 * MiB && round >= bigRounds)) continue
         const variants: ReadonlyArray<Variant> = round % 2 === 0 ? ["scanner", "naive"] : ["naive", "scanner"]
         for (const variant of variants) {
           if (variant === "naive" && size > naiveMax) continue
@@ -71,10 +72,10 @@ const bench: Bench = async () => {
     }
     const shared = gibSuiteIfRan()
     if (shared !== undefined) {
-      for (const r of (await shared).rounds) add("scanner", GiB, { maxRssKiB: r.new.maxRssKiB, peaks: r.new.peaks, scanS: r.new.scan.wallS })
+      for (const r of (await shared).rounds) add("scanner", BigBytes, { maxRssKiB: r.new.maxRssKiB, peaks: r.new.peaks, scanS: r.new.scan.wallS })
     } else {
-      process.stderr.write(`  memory: scanner 1 GiB…\n`)
-      await scan("scanner", GiB)
+      process.stderr.write(`  memory: scanner ${sizeName(BigBytes)}…\n`)
+      await scan("scanner", BigBytes)
     }
   } finally {
     await stack.stop()
@@ -138,10 +139,11 @@ const bench: Bench = async () => {
       `node --max-old-space-size=${ScannerHeapMiB} (room for the naive variant's strings) for both variants; the local stack in another ` +
       "process; peak RSS = getrusage maxrss of the scanner process, which includes the cold start (the same in every cell)",
       `growth = worst peak over the rounds − median peak of the 1 KiB scans of the same variant; rounds: ${rounds} up to 64 MiB, ` +
-      `${bigRounds} at 256 MiB, at 1 GiB ${of("scanner", GiB).length}`,
-      `naive capped at ${sizeName(naiveMax)}: its JSON string for 1 GiB would be 1.43 G characters, over V8's maximum string length ` +
-      "(2^29 − 24), so a naive implementation cannot submit a 1 GiB object at all (and would need ~6 GiB if it could)",
-      `1 GiB scanner figure: ${gibSuiteIfRan() === undefined ? "one scan in this section" : "the new-file scans of the 1 GiB rounds (cpu/pipeline sections), which start with a 1 KiB warm-up scan"}`,
+      `${bigRounds} at 256 MiB, at ${sizeName(BigBytes)} ${of("scanner", BigBytes).length}`,
+      `naive capped at ${sizeName(naiveMax)}: its JSON string for ${sizeName(BigBytes)} would be 1.07 G characters, over V8's maximum string length ` +
+      "(2^29 − 24), so a naive implementation cannot submit such an object at all (and would need ~5 GiB if it could)",
+      `${sizeName(BigBytes)} scanner figure: ${gibSuiteIfRan() === undefined ? "one scan in this section" : "the new-file CLI scans of the large-object rounds (cpu/pipeline sections), which start with a 1 KiB warm-up scan"}; ` +
+      "it is the largest object highvolt-server can take (its base64 must fit the 1 GiB body): a 1 GiB object is skipped as size, unread",
       `where the scanner's memory sits (peaks of process.memoryUsage sampled every 100 ms, MiB): ${big.map((s) => peaksOf("scanner", s)).join("; ")}; ` +
       `1 KiB: ${peaksOf("scanner", KiB).replace("1 KiB: ", "")}`,
       `load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores`,

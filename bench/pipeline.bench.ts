@@ -1,5 +1,6 @@
 /**
- * Issue 7 item 4 — pipelining: wall time of a 1 GiB scan (new file) against the slowest stage
+ * Issue 7 item 4 — pipelining: wall time of a large scan (new file: the largest submittable
+ * object, 767 MiB, see `internal/gib.ts`) against the slowest stage
  * alone — S3 read (GetObject, drained), digest (3 hashes + spool write over bytes from memory),
  * upload (spool read, base64, POST to the emulator, which verifies every byte) — each measured
  * in its own scanner process in the same rounds (see `internal/gib.ts`).
@@ -9,7 +10,7 @@
  * the upload, spool read with base64 with the socket; the best it can do is
  * max(read, digest) + upload.
  */
-import { gibSuite, rounds } from "./internal/gib.js"
+import { BigBytes, bigName, gibSuite, rounds } from "./internal/gib.js"
 import { fixed, median } from "./internal/stats.js"
 import type { Bench } from "./types.js"
 
@@ -29,7 +30,7 @@ const bench: Bench = async () => {
   const row = (what: string, f: (p: (typeof per)[number]) => number) => ({
     what,
     "wall s": fixed(m(f)),
-    "MB/s of the object": Math.round(2 ** 30 / 1e6 / m(f)),
+    "MB/s of the object": Math.round(BigBytes / 1e6 / m(f)),
     "÷ scan (new)": fixed(m((p) => f(p) / p.scan))
   })
   const slowestRatio = m((p) => p.slowest / p.scan)
@@ -40,7 +41,7 @@ const bench: Bench = async () => {
     .sort((a, b) => b[1] - a[1])[0]![0]
   return {
     id: "pipeline",
-    title: `Pipelining: 1 GiB scan against its stages alone, wall time (median of ${rounds} rounds)`,
+    title: `Pipelining: ${bigName} scan against its stages alone, wall time (median of ${rounds} rounds)`,
     rows: [
       row("stage alone: S3 read (GetObject, drained)", (p) => p.read),
       row("stage alone: digest (3 hashes + spool write)", (p) => p.digest),
@@ -50,7 +51,7 @@ const bench: Bench = async () => {
       row("design bound: max(read, digest) + upload", (p) => p.bound)
     ],
     targets: [
-      { name: "slowest stage alone / 1 GiB scan (new file)", value: slowestRatio, target: "≥ 0.8", met: slowestRatio >= 0.8 },
+      { name: "slowest stage alone / scan (new file)", value: slowestRatio, target: "≥ 0.8", met: slowestRatio >= 0.8 },
       { name: "max(read, digest) / duplicate scan (read and digest overlap)", value: overlapRatio, target: "≥ 0.8", met: overlapRatio >= 0.8 }
     ],
     notes: [
@@ -62,7 +63,7 @@ const bench: Bench = async () => {
       "the upload stage includes the emulator, in the stack process, decoding the base64 and hashing it to verify the digests; " +
       "S3 reads are served by s3rver from its temp directory through the account-aware gate (same stack process)",
       `the S3 body arrives in chunks of ${(median(rs.map((r) => r.read.bytes / r.read.chunks)) / 1024).toFixed(0)} KiB on average; ` +
-      `load average (1 min) ${suite.loadBefore.toFixed(1)} before the 1 GiB rounds, ${suite.loadAfter.toFixed(1)} after`,
+      `load average (1 min) ${suite.loadBefore.toFixed(1)} before the large-object rounds, ${suite.loadAfter.toFixed(1)} after`,
       "wall times on a 2-core machine shared with other work: ratios are per round, then the median; stages run in separate processes " +
       "in rotating order"
     ]

@@ -3,12 +3,12 @@
  * another (`scanner.ts`), so a scanner's RSS and CPU time are its own and not the emulators'.
  * Everything listens on 127.0.0.1 only.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { createInterface } from "node:readline"
-import { fileURLToPath } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import type { PutResult, PutSpec, StackOptions } from "./stack.js"
-import type { Job, JobResult } from "./scanner.js"
+import type { Job, JobResult, Timing } from "./scanner.js"
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const repoRoot = join(here, "..", "..")
@@ -129,5 +129,81 @@ export const runJob = <J extends Job>(stack: Stack, job: J): Promise<JobResult<J
         return reject(new Error(`scanner ${job.kind} exited ${code ?? signal}: ${stderr.slice(-3000)}${stdout.slice(-1000)}`))
       }
       resolve(JSON.parse(line.slice(6)) as JobResult<J>)
+    })
+  })
+
+export const bundlePath = join(repoRoot, "dist", "lambda", "index.mjs")
+
+/** `npm run build`, so that the bundle measured is the one of the current sources. */
+export const buildBundle = (): void => {
+  const r = spawnSync("npm", ["run", "build"], { cwd: repoRoot, encoding: "utf8" })
+  if (r.status !== 0) throw new Error(`npm run build exited ${r.status}: ${r.stderr.slice(-2000)}`)
+}
+
+/**
+ * The node flags Lambda's Node.js bootstrap passes for a function of `memoryMb`: a tenth of the
+ * memory as new space (two semi-spaces), the rest as old space.
+ */
+export const lambdaNodeFlags = (memoryMb: number): ReadonlyArray<string> => {
+  const newSpace = Math.floor(memoryMb / 10)
+  return [
+    "--expose-gc",
+    "--max-http-header-size",
+    "81920",
+    `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
+    `--max-old-space-size=${memoryMb - newSpace}`
+  ]
+}
+
+export interface LambdaJobResult {
+  readonly scan: Timing
+  readonly rssBeforeKiB: number
+  readonly maxRssKiB: number
+  /** The measured event's outcome, from the handler's last EMF line (submitted, duplicate, …). */
+  readonly outcome: string
+}
+
+/**
+ * Scans the first event of `eventsFile` with the built bundle's handler, in a plain node process
+ * started with Lambda's flags for `memoryMb`, after an untimed warm-up event.
+ */
+export const runLambdaJob = (
+  stack: Stack,
+  job: { readonly eventsFile: string; readonly warmupFile: string; readonly memoryMb: number }
+): Promise<LambdaJobResult> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [
+      ...lambdaNodeFlags(job.memoryMb),
+      join(here, "lambda-child.mjs"),
+      pathToFileURL(bundlePath).href,
+      job.warmupFile,
+      job.eventsFile
+    ], {
+      cwd: repoRoot,
+      env: { ...process.env, ...stack.env, NODE_NO_WARNINGS: "1", AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(job.memoryMb) },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => {
+      stdout = (stdout + d.toString()).slice(-100_000)
+    })
+    child.stderr.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-100_000)
+    })
+    child.once("exit", (code, signal) => {
+      const line = stdout.split("\n").find((l) => l.startsWith("BENCH "))
+      if (code !== 0 || line === undefined) {
+        return reject(new Error(`lambda child exited ${code ?? signal}: ${stderr.slice(-3000)}${stdout.slice(-1000)}`))
+      }
+      const outcomes = stdout.split("\n").flatMap((l) => {
+        try {
+          const document = JSON.parse(l) as { Outcome?: unknown }
+          return typeof document.Outcome === "string" ? [document.Outcome] : []
+        } catch {
+          return []
+        }
+      })
+      resolve({ ...(JSON.parse(line.slice(6)) as Omit<LambdaJobResult, "outcome">), outcome: outcomes.at(-1) ?? "none" })
     })
   })

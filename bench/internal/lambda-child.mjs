@@ -1,0 +1,22 @@
+// Child process of the 1 GiB rounds, plain JavaScript so that nothing but Node and the bundle
+// is loaded, started with Lambda's own node flags: imports the built Lambda bundle (argv[2], a
+// file URL), invokes its handler with the warm-up event (argv[3], untimed: layer build, first
+// clients) and then, timed, with the measured event (argv[4]); the env points at the local
+// stack. Prints one `BENCH {…}` line; the handler's outcome log lines go to stdout too.
+import { readFileSync } from "node:fs"
+
+const bundle = await import(process.argv[2])
+const context = { getRemainingTimeInMillis: () => 900_000 }
+const first = (file) => JSON.parse(readFileSync(file, "utf8"))[0]
+await bundle.handler(first(process.argv[3]), context)
+const event = first(process.argv[4])
+globalThis.gc?.()
+const rssBeforeKiB = Math.round(process.memoryUsage.rss() / 1024)
+const cpu = process.cpuUsage()
+const start = process.hrtime.bigint()
+await bundle.handler(event, context)
+const wallS = Number(process.hrtime.bigint() - start) / 1e9
+const used = process.cpuUsage(cpu)
+const scan = { wallS, userS: used.user / 1e6, sysS: used.system / 1e6 }
+process.stdout.write(`BENCH ${JSON.stringify({ scan, rssBeforeKiB, maxRssKiB: process.resourceUsage().maxRSS })}\n`)
+process.exit(0)
