@@ -13,7 +13,9 @@
  *
  * The flag is read by V8 each time it recomputes the heap limit, so setting it at run time
  * takes effect from the next collection on. It cannot be passed in `NODE_OPTIONS` (which
- * Lambda would need), hence here.
+ * Lambda would need), hence here. V8 still caps the limit halfway between the live size and
+ * the old-space maximum (90% of a Lambda's memory), so a small function is not pushed towards
+ * running out of memory.
  */
 import { setFlagsFromString } from "node:v8"
 
