@@ -19,7 +19,7 @@ import { tmpdir } from "node:os"
 import { fileURLToPath } from "node:url"
 import { writeMemoryChart } from "./chart.js"
 import { KiB, MiB, sizeName } from "./internal/bytes.js"
-import { BigBytes, bigObjectStack, gibSuiteIfRan, putObject } from "./internal/gib.js"
+import { BigBytes, bigObjectStack, gibSuiteIfRan, LambdaMemoryMb, putObject } from "./internal/gib.js"
 import { runJob, ScannerHeapMiB, startStack } from "./internal/processes.js"
 import type { MemoryPeaks } from "./internal/scanner.js"
 import { fixed, median } from "./internal/stats.js"
@@ -42,6 +42,8 @@ interface Sample {
 const bench: Bench = async () => {
   const loadBefore = loadavg()[0]!
   const samples = new Map<string, Array<Sample>>()
+  /** Peak RSS of the Lambda bundle's large-object scans (KiB), when the cpu/pipeline rounds ran. */
+  const lambdaPeaks: Array<{ readonly before: number; readonly new: number; readonly duplicate: number }> = []
   const add = (variant: Variant, size: number, s: Sample) => {
     const key = `${variant}/${size}`
     samples.set(key, [...(samples.get(key) ?? []), s])
@@ -72,7 +74,10 @@ const bench: Bench = async () => {
     }
     const shared = gibSuiteIfRan()
     if (shared !== undefined) {
-      for (const r of (await shared).rounds) add("scanner", BigBytes, { maxRssKiB: r.new.maxRssKiB, peaks: r.new.peaks, scanS: r.new.scan.wallS })
+      for (const r of (await shared).rounds) {
+        add("scanner", BigBytes, { maxRssKiB: r.new.maxRssKiB, peaks: r.new.peaks, scanS: r.new.scan.wallS })
+        lambdaPeaks.push({ before: r.lambdaNew.rssBeforeKiB, new: r.lambdaNew.maxRssKiB, duplicate: r.lambdaDuplicate.maxRssKiB })
+      }
     } else {
       process.stderr.write(`  memory: scanner ${sizeName(BigBytes)}…\n`)
       await scan("scanner", BigBytes)
@@ -135,6 +140,12 @@ const bench: Bench = async () => {
       { name: "naive: smallest growth ÷ object size", value: naiveFactor, target: "several × (shown, not a goal)", met: naiveFactor >= 2 }
     ],
     notes: [
+      ...(lambdaPeaks.length === 0 ? [] : [
+        `Lambda bundle under the node flags of a ${LambdaMemoryMb} MB function (cpu/pipeline rounds), ${sizeName(BigBytes)}: ` +
+        `peak RSS ${Math.round(Math.max(...lambdaPeaks.map((p) => p.new)) / 1024)} MiB scanning a new object, ` +
+        `${Math.round(Math.max(...lambdaPeaks.map((p) => p.duplicate)) / 1024)} MiB a duplicate (worst of ${lambdaPeaks.length} rounds; ` +
+        `RSS after the warm-up scan ${Math.round(median(lambdaPeaks.map((p) => p.before)) / 1024)} MiB)`
+      ]),
       "each cell is a fresh child process: the CLI's replay of one new object (scanItem on the production AppLayer), " +
       `node --max-old-space-size=${ScannerHeapMiB} (room for the naive variant's strings) for both variants; the local stack in another ` +
       "process; peak RSS = getrusage maxrss of the scanner process, which includes the cold start (the same in every cell)",
