@@ -1,4 +1,4 @@
-// Child process of the 1 GiB rounds, plain JavaScript so that nothing but Node and the bundle
+// Child process of the large-object rounds (internal/gib.ts), plain JavaScript so that nothing but Node and the bundle
 // is loaded, started with Lambda's own node flags: imports the built Lambda bundle (argv[2], a
 // file URL), invokes its handler with the warm-up event (argv[3], untimed: layer build, first
 // clients) and then, timed, with the measured event (argv[4]); the env points at the local
