@@ -1,8 +1,9 @@
-// Child process of the large-object rounds (internal/gib.ts), plain JavaScript so that nothing but Node and the bundle
-// is loaded, started with Lambda's own node flags: imports the built Lambda bundle (argv[2], a
-// file URL), invokes its handler with the warm-up event (argv[3], untimed: layer build, first
-// clients) and then, timed, with the measured event (argv[4]); the env points at the local
-// stack. Prints one `BENCH {…}` line; the handler's outcome log lines go to stdout too.
+// Child process of the large-object rounds (internal/gib.ts), plain JavaScript so that nothing
+// but Node and the bundle is loaded, started with Lambda's own node flags: imports the built
+// Lambda bundle (argv[2], a file URL), invokes its handler with the warm-up event (argv[3],
+// untimed: layer build, first clients) and then, timed, with the measured event (argv[4]); the
+// env points at the local stack. Prints one `BENCH {…}` line; the handler's outcome log lines
+// go to stdout too.
 import { readFileSync } from "node:fs"
 
 const bundle = await import(process.argv[2])
