@@ -12,7 +12,8 @@
  * alternating rounds each), for ~10 MB more peak RSS.
  *
  * The flag is read by V8 each time it recomputes the heap limit, so setting it at run time
- * takes effect from the next collection on. It cannot be passed in `NODE_OPTIONS` (which
+ * takes effect from the next collection on (Node starts V8 with `--no-freeze-flags-after-init`
+ * so that `v8.setFlagsFromString` keeps working). It cannot be passed in `NODE_OPTIONS` (which
  * Lambda would need), hence here. V8 still caps the limit halfway between the live size and
  * the old-space maximum (90% of a Lambda's memory), so a small function is not pushed towards
  * running out of memory.
