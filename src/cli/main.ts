@@ -19,7 +19,7 @@ import { isFailed } from "../Outcome.js"
 import { useLocalStack, withApp } from "./App.js"
 import { runDemo } from "./Demo.js"
 import { progress } from "./Progress.js"
-import { replay } from "./Replay.js"
+import { DefaultEventBudgetMs, replay } from "./Replay.js"
 import { parseReplayInput } from "./ReplayInput.js"
 import { summary } from "./Summary.js"
 
@@ -39,11 +39,16 @@ const replayCommand = Command.make(
     input: Args.text({ name: "file|-" }).pipe(Args.withDescription("events to replay; - reads standard input")),
     concurrency: Options.integer("concurrency").pipe(Options.withDefault(4), Options.withDescription("events scanned at a time")),
     json: Options.boolean("json").pipe(Options.withDescription("one JSON outcome per line on stdout, nothing else")),
-    local: Options.boolean("local").pipe(Options.withDescription("start the embedded local stack and scan against it"))
+    local: Options.boolean("local").pipe(Options.withDescription("start the embedded local stack and scan against it")),
+    timeout: Options.integer("timeout").pipe(
+      Options.withDefault(DefaultEventBudgetMs / 1000),
+      Options.withDescription("seconds one event may take before it fails, as the Lambda's timeout would end it")
+    )
   },
-  ({ concurrency, input, json, local }) =>
+  ({ concurrency, input, json, local, timeout }) =>
     Effect.gen(function*() {
       if (concurrency < 1) return yield* usageError("--concurrency must be at least 1")
+      if (timeout < 1) return yield* usageError("--timeout must be at least 1 (seconds)")
       const text = yield* Effect.either(readInput(input))
       if (text._tag === "Left") return yield* usageError(text.left)
       const items = parseReplayInput(text.right)
@@ -53,6 +58,7 @@ const replayCommand = Command.make(
       const bar = progress(json ? 0 : items.length)
       const ran = yield* withApp(replay(items, {
         concurrency,
+        eventBudgetMs: timeout * 1000,
         onOutcome: (outcome) => json ? Console.log(JSON.stringify(outcome)) : Effect.void,
         onItem: bar.advance(1)
       }))

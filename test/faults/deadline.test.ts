@@ -21,6 +21,7 @@ import {
   newContainer,
   pdf,
   rejection,
+  runCli,
   seed,
   spoolFiles,
   sqsBatch,
@@ -172,5 +173,31 @@ describe("work in flight at the deadline is abandoned cleanly", () => {
     expect(rejection(coldInvoked).message).toMatch(/cold start did not finish before the invocation's deadline/)
     await cold.dispose()
     expectClean(stack, app)
+  })
+})
+
+describe("the CLI's per-event timeout", () => {
+  it("replay --timeout 4 with a submit that stalls: the event fails with DeadlineExceeded in time, exit 1, nothing left behind", async () => {
+    const s = await seed(stack, "deadline/cli-stalled.pdf", { body: pdf("cli-stalled", 9 * MiB) })
+    stack.highvolt.faults.inject("submit", { kind: "stall" }, 1)
+    const event = cloudTrail(s.object)
+    const stalls = () => highvoltRequests(stack, "/submit").filter((r) => r.fault === "stall").length
+    const stallsBefore = stalls()
+    const run = await runCli(["replay", "--json", "--timeout", "4", "-"], { input: JSON.stringify(event) })
+    expect(run.code).toBe(1)
+    const outcomes = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as { outcome: string; error?: { tag: string } })
+    expect(outcomes).toHaveLength(1)
+    expect(outcomes[0]).toMatchObject({ outcome: "failed", error: { tag: "DeadlineExceeded" } })
+    // The budget counts from the scan's start; the process's start-up (tsx, layer build) comes on top.
+    expect(run.ms).toBeLessThan(4_000 + 10_000)
+    expect(stalls() - stallsBefore).toBe(1)
+    expect(spoolFiles()).toEqual([])
+    expect(submissionsOf(stack, s.hash).filter((r) => r.accepted)).toEqual([])
+  })
+
+  it("replay --timeout 0 is a usage error", async () => {
+    const run = await runCli(["replay", "--timeout", "0", "-"], { input: "{}" })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/--timeout must be at least 1/)
   })
 })
