@@ -18,7 +18,7 @@ export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>()("De
   }
 }
 
-/** Milliseconds left before the current deadline; `None` when no deadline is set (CLI). */
+/** Milliseconds left before the current deadline; `None` when no deadline is set. */
 export const remaining: Effect.Effect<Option.Option<number>> = Effect.gen(function*() {
   const deadline = yield* FiberRef.get(currentDeadline)
   if (Option.isNone(deadline)) return Option.none()

@@ -18,7 +18,8 @@ const isRetryable = (e: unknown): e is Retryable =>
 
 /**
  * The longest `Retry-After` honoured. Beyond it a server is asking for more than one event's
- * patience; the CLI has no deadline to stop it, so an hour-long answer would stall a replay.
+ * patience: an hour-long answer would hold the event until its deadline (up to 15 minutes in
+ * the Lambda and the CLI) only to fail it then.
  */
 export const maxRetryAfter = Duration.minutes(1)
 
