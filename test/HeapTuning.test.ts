@@ -1,12 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
 import { join } from "node:path"
-
-/** Lambda's own node flags for a 1024 MB function (its bootstrap derives them from the memory size). */
-const lambdaFlags = ["--max-semi-space-size=51", "--max-old-space-size=922"]
+import { lambdaNodeFlags } from "../bench/internal/processes.js"
 
 const majorCollections = (mode: "default" | "tuned"): number => {
-  const out = execFileSync(process.execPath, [...lambdaFlags, "--import", "tsx", join(import.meta.dirname, "helpers", "heapProbe.ts"), mode], {
+  const out = execFileSync(process.execPath, [...lambdaNodeFlags(1024), "--import", "tsx", join(import.meta.dirname, "helpers", "heapProbe.ts"), mode], {
     encoding: "utf8"
   })
   const result = JSON.parse(out) as { majors: number; touched: number }
@@ -15,6 +13,7 @@ const majorCollections = (mode: "default" | "tuned"): number => {
 }
 
 describe("HeapTuning", () => {
+  // Lambda's own node flags for a 1024 MB function (the Terraform default).
   it("cuts the full collections that 1 GiB of short-lived 64 KiB buffers causes under Lambda's flags", () => {
     const untuned = majorCollections("default")
     const tuned = majorCollections("tuned")
