@@ -161,7 +161,7 @@ export class Credentials extends Context.Tag("highvolt/Credentials")<Credentials
     ).pipe(Effect.flatMap(make))
   )
 
-  /** Own account uses the execution role; others get fixed fake credentials, or the error `deny` returns. */  /** Own account uses the execution role; others get fixed fake credentials, or the error `deny` returns. */
+  /** Own account uses the execution role; others get fixed fake credentials, or the error `deny` returns. */
   static readonly test = (
     ownAccount: AccountId,
     deny: (account: AccountId) => Option.Option<CredentialsError> = () => Option.none()
