@@ -22,7 +22,6 @@ export interface FakeS3 {
   readonly gets: Array<{ readonly bucket: string; readonly key: string; readonly versionId: string | undefined }>
   /** Chunks of 64 KiB handed out so far, across all bodies. */
   readonly pulledChunks: () => number
-  readonly destroyed: () => number
 }
 
 const s3Error = (code: string, status: number, message = code) =>
@@ -32,18 +31,13 @@ export const fakeS3 = (objects: Record<string, FakeObject>, chunkSize = 64 * 102
   const clients: FakeS3["clients"] = []
   const gets: FakeS3["gets"] = []
   let pulled = 0
-  let destroyed = 0
   return {
     clients,
     gets,
     pulledChunks: () => pulled,
-    destroyed: () => destroyed,
     newClient: (config) => {
       clients.push({ region: String(config.region), hasCredentials: config.credentials !== undefined })
       return {
-        destroy: () => {
-          destroyed++
-        },
         send: async (command: GetObjectCommand) => {
           const { Bucket, Key, VersionId } = command.input
           gets.push({ bucket: Bucket!, key: Key!, versionId: VersionId })

@@ -5,6 +5,8 @@
  * refuse — wrong account, account outside the organization — failing visibly, never silently.
  */
 import { Effect } from "effect"
+import * as diagnostics from "node:diagnostics_channel"
+import type * as net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { LocalStackHandle } from "../../src/local/LocalStack.js"
 import { cloudTrail, notification, type ObjectRef, s3EventBridge, sqsBatch, sqsMessage } from "./events.js"
@@ -165,5 +167,30 @@ describe("credentials per account", () => {
     expect(retried, `first attempt: ${first}`).toBe("submitted")
     expect(stack.sts.counters.assumedByAccount[member]).toBe(assumed + 1)
     expect(submissionsOf(stack, hash)).toHaveLength(1)
+  })
+})
+
+describe("connections to S3", () => {
+  it("every account and region shares one keep-alive pool, closed with the container", async () => {
+    const port = Number(new URL(stack.s3.url).port)
+    const sockets: Array<net.Socket> = []
+    const onSocket = ({ socket }: { socket: net.Socket }) => {
+      socket.once("connect", () => socket.remotePort === port && sockets.push(socket))
+    }
+    const objects = await Promise.all([own, members[0]!].flatMap((account) => regions.map((region) => put(account, region, "pool/one.pdf"))))
+    const container = newContainer()
+    diagnostics.subscribe("net.client.socket", onSocket as never)
+    try {
+      // One after another: four (account, region) clients, so four pools would open four sockets.
+      for (const { object } of objects) await container.invoke(cloudTrail(object))
+      expect(container.outcomes().map((o) => o.outcome)).toEqual(objects.map(() => "submitted"))
+      expect(sockets).toHaveLength(1)
+      expect(sockets[0]!.destroyed).toBe(false)
+      await container.dispose()
+      expect(sockets.every((socket) => socket.destroyed)).toBe(true)
+    } finally {
+      diagnostics.unsubscribe("net.client.socket", onSocket as never)
+      await container.dispose()
+    }
   })
 })
