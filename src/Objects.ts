@@ -234,7 +234,8 @@ export class Objects extends Context.Tag("highvolt/Objects")<Objects, {
 }>() {
   /**
    * With real S3 clients over one pair of keep-alive agents (the SDK's defaults: 50 sockets per
-   * host), closed with the layer. A client's own agents would live as long as the client.
+   * host), destroyed with the layer. Shared, so that dropping a client needs no teardown: agents
+   * of its own would have to be destroyed with it, cutting any read still in flight.
    */
   static readonly layer = Layer.scoped(
     Objects,
