@@ -9,8 +9,9 @@
 
 set -Eeuo pipefail
 
-if ((BASH_VERSINFO[0] < 4)); then
-  printf 'deploy.sh: error: bash 4 or later is needed (this is %s; on macOS: brew install bash)\n' "$BASH_VERSION" >&2
+# 4.4: before it, `set -u` rejects "${array[@]}" of an empty array (no excluded buckets, no e-mails).
+if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then
+  printf 'deploy.sh: error: bash 4.4 or later is needed (this is %s; Amazon Linux 2 has 4.2: use AWS CloudShell or Amazon Linux 2023; on macOS: brew install bash)\n' "$BASH_VERSION" >&2
   exit 1
 fi
 
@@ -487,6 +488,35 @@ confirm_and_apply() {
 
 output_of() { tf output -raw "$1" 2>/dev/null || printf '<%s>' "$1"; }
 
+# Within the failure tolerance a StackSet operation succeeds with some accounts failed, and so
+# does the apply: uploads in those accounts and Regions would go unscanned without a word.
+verify_stack_instances() {
+  info "Checking every StackSet instance"
+  local set out account region failed=0 root=${ORG_ROOT_ID:-}
+  [[ -n $root ]] || root=$(tfvars_value org_root_id)
+  for set in "$(output_of forwarding_stack_set_name)" "$(output_of reader_stack_set_name)"; do
+    # No reader StackSet with use_organization_account_access_role.
+    [[ -z $set || $set == "<"* ]] && continue
+    out=$(aws cloudformation list-stack-instances --region "$REGION" --stack-set-name "$set" \
+      --query "Summaries[?Status!='CURRENT'].[Account,Region,Status,StatusReason]" --output text 2>&1) ||
+      die "could not list the stack instances of $set: $out"
+    if [[ -n $out && $out != None ]]; then
+      printf '%s: error: stack instances of %s that are not CURRENT (account, Region, status, reason):\n' "$PROG" "$set" >&2
+      printf '%s\n' "$out" | sed 's/^/  - /' >&2
+      printf 'Once the cause is fixed, deploy them again:\n' >&2
+      while IFS=$'\t' read -r account region _; do
+        printf '  aws cloudformation update-stack-instances --region %s --stack-set-name %s --regions %s --deployment-targets OrganizationalUnitIds=%s,AccountFilterType=INTERSECTION,Accounts=%s\n' \
+          "$REGION" "$set" "$region" "$root" "$account" >&2
+      done <<<"$out"
+      failed=1
+    else
+      note "$set: every instance CURRENT"
+    fi
+  done
+  ((failed == 0)) ||
+    die "uploads in the accounts and Regions above are not scanned until their stacks are CURRENT. The reason column says why (often a service control policy, or a Region not enabled in the account); see terraform/README.md, Operations, Stacks"
+}
+
 checklist() {
   local function_name log_group forwarding reader dashboard topic
   function_name=$(output_of lambda_function_name)
@@ -499,7 +529,8 @@ checklist() {
 
 ==> Deployed. Post-deployment checklist:
 
- 1. Every member account has its stacks (expect no line below):
+ 1. Every member account has its stacks (checked above). Accounts that join later get them
+    automatically; to check again (expect no line below):
       aws cloudformation list-stack-instances --region $REGION --stack-set-name $forwarding \\
         --query "Summaries[?Status!='CURRENT'].[Account,Region,Status,StatusReason]" --output table
       aws cloudformation list-stack-instances --region $REGION --stack-set-name $reader \\
@@ -558,6 +589,7 @@ main() {
   is_true "$USE_EXISTING_TFVARS" || write_tfvars
   plan
   confirm_and_apply
+  verify_stack_instances
   checklist
 }
 

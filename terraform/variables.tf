@@ -351,7 +351,7 @@ variable "use_organization_account_access_role" {
 }
 
 variable "stackset_failure_tolerance_percentage" {
-  description = "Per Region, the share of accounts whose stack may fail before a StackSet operation stops there (failed accounts are listed by the post-deployment check)."
+  description = "Per Region, the share of accounts whose stack may fail before a StackSet operation stops there (deploy.sh lists the failed ones and exits non-zero after the apply)."
   type        = number
   default     = 10
 

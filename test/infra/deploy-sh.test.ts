@@ -53,6 +53,9 @@ case "$1 $2" in
   "cloudformation activate-organizations-access") ;;
   "cloudformation describe-organizations-access") echo "ENABLED" ;;
   "organizations enable-aws-service-access") ;;
+  "cloudformation list-stack-instances")
+    # Stale instances (account<TAB>Region<TAB>status<TAB>reason lines) of the forwarding StackSet only.
+    if [[ "$*" == *stub-forwarding_stack_set_name* ]]; then printf '%b' "\${STUB_STALE_INSTANCES:-}"; fi ;;
   "configure get") echo "us-east-1" ;;
   *) echo "stub aws: unexpected call: $*" >&2; exit 2 ;;
 esac
@@ -186,6 +189,8 @@ describe("deploy.sh, non-interactive", () => {
       "aws cloudformation activate-organizations-access",
       "aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com",
       "apply -input=false highvolt.tfplan",
+      "aws cloudformation list-stack-instances --region us-east-1 --stack-set-name stub-forwarding_stack_set_name",
+      "aws cloudformation list-stack-instances --region us-east-1 --stack-set-name stub-reader_stack_set_name",
       "output -raw lambda_function_name"
     ]
     let at = -1
@@ -340,6 +345,20 @@ describe("deploy.sh fails cleanly", () => {
     const r = run([...complete, "--yes"], { env: { STUB_PLAN_FAILS: "1" } })
     expectCleanFailure(r, /plan failed.*nothing was changed/)
     expect(r.calls.some((c) => c.includes(" apply ") || c.includes("activate-organizations-access"))).toBe(false)
+  })
+
+  it("when StackSet instances failed within the tolerance, naming each with its reason and how to redeploy it", () => {
+    const stale = "222233334444\\teu-west-1\\tOUTDATED\\tUser: arn:aws:sts::222233334444:assumed-role/x is not authorized to perform: iam:CreateRole with an explicit deny in a service control policy\\n" +
+      "555566667777\\tus-east-1\\tINOPERABLE\\tNone\\n"
+    const r = run([...complete, "--yes"], { env: { STUB_STALE_INSTANCES: stale } })
+    expectCleanFailure(r, /not scanned until their stacks are CURRENT/)
+    expect(r.stderr).toContain("  - 222233334444\teu-west-1\tOUTDATED\tUser: arn:aws:sts::222233334444:assumed-role/x is not authorized")
+    expect(r.stderr).toContain("  - 555566667777\tus-east-1\tINOPERABLE")
+    expect(r.stderr).toContain(
+      "update-stack-instances --region us-east-1 --stack-set-name stub-forwarding_stack_set_name --regions eu-west-1 --deployment-targets OrganizationalUnitIds=r-ab12,AccountFilterType=INTERSECTION,Accounts=222233334444"
+    )
+    expect(r.stderr).toContain("--regions us-east-1 --deployment-targets OrganizationalUnitIds=r-ab12,AccountFilterType=INTERSECTION,Accounts=555566667777")
+    expect(r.stdout).not.toContain("Post-deployment checklist")
   })
 
   it("on an unknown option or a missing option value", () => {
