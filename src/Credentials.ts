@@ -12,7 +12,7 @@ import {
   STSClient
 } from "@aws-sdk/client-sts"
 import type { AwsCredentialIdentity } from "@aws-sdk/types"
-import { Cache, Clock, Context, Duration, Effect, Exit, Layer, Option, Redacted, Schema } from "effect"
+import { Cache, Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Redacted, Schema } from "effect"
 import { AccountId } from "./Domain.js"
 import { Environment } from "./Environment.js"
 import { classify } from "./internal/aws.js"
@@ -50,6 +50,13 @@ export class IdentityError extends Schema.TaggedError<IdentityError>()("Identity
 
 /** Renew assumed credentials this long before they expire. */
 export const renewBefore = Duration.minutes(5)
+
+/**
+ * One AssumeRole attempt gives up after this long (STS answers in well under a second) and is
+ * retried. The SDK sets no timeout, and the S3 clients' credential refreshes run outside any
+ * event: a call that hung there would hold every event of the account, waiting for the same lookup.
+ */
+export const assumeRoleAttemptTimeout = Duration.seconds(10)
 
 /** The part of an STS client we use; tests pass a fake one. */
 export interface StsApi {
@@ -102,6 +109,16 @@ export const make = (sts: StsApi) =>
           return new CredentialsError({ account, roleArn, reason, detail: `${failure.code}: ${failure.message}` })
         }
       }).pipe(
+        Effect.timeoutFail({
+          duration: assumeRoleAttemptTimeout,
+          onTimeout: () =>
+            new CredentialsError({
+              account,
+              roleArn,
+              reason: "unavailable",
+              detail: `STS did not answer within ${Duration.format(assumeRoleAttemptTimeout)}`
+            })
+        }),
         Effect.retry(Retry.transientRetry<CredentialsError>()),
         Effect.flatMap((answer) => {
           const c = answer.Credentials
@@ -131,18 +148,24 @@ export const make = (sts: StsApi) =>
       timeToLive: Exit.match({ onFailure: () => Duration.zero, onSuccess: (entry) => entry.keepFor })
     })
 
-    return {
-      ownAccount,
-      forAccount: (account: AccountId) =>
-        account === ownAccount
-          ? Effect.succeed<AccountAccess>({ _tag: "ExecutionRole" })
-          : cache.get(account).pipe(
-            Effect.map((entry) => entry.access),
-            // Failures must not be served from the cache: a TTL of zero still holds within the same millisecond.
-            Effect.tapError(() => cache.invalidate(account))
-          ),
-      invalidate: (account: AccountId) => cache.invalidate(account)
-    }
+    const forAccount = (account: AccountId): Effect.Effect<AccountAccess, CredentialsError> =>
+      account === ownAccount
+        ? Effect.succeed<AccountAccess>({ _tag: "ExecutionRole" })
+        : cache.get(account).pipe(
+          Effect.map((entry) => entry.access),
+          // Failures must not be served from the cache: a TTL of zero still holds within the same millisecond.
+          Effect.tapError(() => cache.invalidate(account)),
+          // The first event to ask runs the AssumeRole; if its deadline interrupts it, the events
+          // waiting for it receive that interruption only, which is no answer: they ask again.
+          // (An event that is itself interrupted stops here: this handler does not run for it.)
+          Effect.catchAllCause((cause) =>
+            Cause.isInterruptedOnly(cause)
+              ? Effect.zipRight(cache.invalidate(account), forAccount(account))
+              : Effect.failCause(cause)
+          )
+        )
+
+    return { ownAccount, forAccount, invalidate: (account: AccountId) => cache.invalidate(account) }
   })
 
 export class Credentials extends Context.Tag("highvolt/Credentials")<Credentials, {

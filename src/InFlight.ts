@@ -13,19 +13,22 @@ export class InFlight extends Context.Tag("highvolt/InFlight")<InFlight, {
 }>() {
   static readonly layer = Layer.sync(InFlight, () => {
     const running = new Map<string, Deferred.Deferred<void, unknown>>()
+    // Uninterruptible from the check to the exit handler being in place (interruptible again
+    // while waiting or working): an interruption between registering and attaching the handler
+    // would leave every later event with these bytes waiting for work that nobody runs.
     const once = <E>(sha256: Sha256, work: Effect.Effect<Verdict, E>): Effect.Effect<Verdict, E> =>
-      Effect.suspend(() => {
+      Effect.uninterruptibleMask((restore) => {
         const leader = running.get(sha256)
         if (leader !== undefined) {
-          return Deferred.await(leader).pipe(
+          return restore(Deferred.await(leader).pipe(
             Effect.as<Verdict>("duplicate"),
             Effect.catchAllCause(() => once(sha256, work))
-          )
+          ))
         }
-        // Created and registered synchronously: no other fiber can slip in between.
+        // Checked and registered synchronously: no other fiber can slip in between.
         const done = Deferred.unsafeMake<void, unknown>(FiberId.none)
         running.set(sha256, done)
-        return work.pipe(
+        return restore(work).pipe(
           Effect.onExit((exit) =>
             Effect.sync(() => running.delete(sha256)).pipe(Effect.zipRight(Deferred.done(done, Exit.asVoid(exit))))
           )

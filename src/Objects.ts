@@ -12,6 +12,7 @@ import * as http from "node:http"
 import * as https from "node:https"
 import type { Readable } from "node:stream"
 import { Credentials, type CredentialsError } from "./Credentials.js"
+import * as Deadline from "./Deadline.js"
 import type { AccountId, BucketName, ObjectKey, Region } from "./Domain.js"
 import { classify } from "./internal/aws.js"
 import * as Retry from "./Retry.js"
@@ -114,7 +115,9 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api, maxClients = 
       Effect.zipWith(Config.option(Config.string("AWS_ENDPOINT_URL")), (s3, all) => Option.orElse(s3, () => all)),
       Effect.orDie
     )
-    const runtime = yield* Effect.runtime<never>()
+    // For the SDK's credential refreshes, which run outside any event: without the deadline of
+    // the invocation that happened to build the layer (long past by then, it would forbid retries).
+    const runtime = yield* Effect.locally(Effect.runtime<never>(), Deadline.currentDeadline, Option.none())
     // In order of use, the least recently used first (a Map iterates in insertion order).
     const clients = new Map<string, S3Api>()
 

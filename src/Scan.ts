@@ -205,6 +205,16 @@ export const scanItem = (item: EventItem, options: { readonly deadline?: number 
       Effect.catchAllDefect((defect) =>
         Effect.succeed({ ...where, outcome: "failed", error: { tag: "Defect", message: Cause.pretty(Cause.die(defect)).split("\n")[0] ?? "defect" } } as const)
       ),
+      // What is left is an interruption that is not this event's own (for that, no handler runs):
+      // work it waited on, shared with another event, was cancelled. It must not escape: it would
+      // stop the other events of the invocation, and this one would end with no outcome.
+      Effect.catchAllCause(() =>
+        Effect.succeed({
+          ...where,
+          outcome: "failed",
+          error: { tag: "Interrupted", message: "work this event waited on, shared with another event, was cancelled" }
+        } as const)
+      ),
       Effect.withSpan("Scan.scanItem", { attributes: { eventId: item.eventId } })
     )
     return { ...ended, ms: yield* elapsed } as Outcome

@@ -33,26 +33,31 @@ export const make = <E>(
     // The login in flight, awaited by every caller that needs a token meanwhile.
     let pending: Deferred.Deferred<AccessToken, E> | undefined
 
-    const current: Effect.Effect<AccessToken, E> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      if (Option.isSome(token) && now < token.value.refreshAt) return Effect.succeed(token.value)
-      if (pending !== undefined) {
-        // A login interrupted with its caller (that event's deadline) is no answer: try again.
-        return Deferred.await(pending).pipe(
-          Effect.catchAllCause((cause) => Cause.isInterruptedOnly(cause) ? current : Effect.failCause(cause))
+    // Uninterruptible from the check to the exit handler being in place (interruptible again
+    // while waiting or logging in): an interruption between registering a login and attaching
+    // the handler would leave every later caller waiting for a login that nobody runs.
+    const current: Effect.Effect<AccessToken, E> = Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (Option.isSome(token) && now < token.value.refreshAt) return Effect.succeed(token.value)
+        if (pending !== undefined) {
+          // A login interrupted with its caller (that event's deadline) is no answer: try again.
+          return restore(Deferred.await(pending).pipe(
+            Effect.catchAllCause((cause) => Cause.isInterruptedOnly(cause) ? current : Effect.failCause(cause))
+          ))
+        }
+        // Checked and registered synchronously: no other fiber can slip in between.
+        const done = Deferred.unsafeMake<AccessToken, E>(FiberId.none)
+        pending = done
+        return restore(login).pipe(
+          Effect.tap((fresh) => Effect.sync(() => (token = Option.some(fresh)))),
+          Effect.onExit((exit) =>
+            Effect.sync(() => {
+              if (pending === done) pending = undefined
+            }).pipe(Effect.zipRight(Deferred.done(done, exit)))
+          )
         )
-      }
-      // Created and registered synchronously: no other fiber can slip in between.
-      const done = Deferred.unsafeMake<AccessToken, E>(FiberId.none)
-      pending = done
-      return login.pipe(
-        Effect.tap((fresh) => Effect.sync(() => (token = Option.some(fresh)))),
-        Effect.onExit((exit) =>
-          Effect.sync(() => {
-            if (pending === done) pending = undefined
-          }).pipe(Effect.zipRight(Deferred.done(done, exit)))
-        )
-      )
-    })
+      })
+    )
 
     const drop = (stale: AccessToken) =>
       Effect.sync(() => {

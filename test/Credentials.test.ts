@@ -1,11 +1,13 @@
 import { AssumeRoleCommand } from "@aws-sdk/client-sts"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { Effect, Either, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { Credentials, type StsApi, make } from "../src/Credentials.js"
+import * as Deadline from "../src/Deadline.js"
 import type { AccountId } from "../src/Domain.js"
 import { Environment } from "../src/Environment.js"
 
 const own = "111111111111" as AccountId
+const member = "222222222222" as AccountId
 
 /** A fake STS: AssumeRole takes 50 ms and issues credentials valid for an hour of the TestClock. */
 const fakeSts = (options: { deny?: ReadonlySet<string> } = {}) => {
@@ -38,14 +40,40 @@ const fakeSts = (options: { deny?: ReadonlySet<string> } = {}) => {
   return { sts, calls, setNow: (ms: number) => (now = ms) }
 }
 
+/** A fake STS whose first AssumeRole hangs until aborted; later ones answer at once. */
+const hangsOnceSts = () => {
+  let calls = 0
+  const sts: StsApi = {
+    send: (command, { abortSignal }) => {
+      if (!(command instanceof AssumeRoleCommand)) {
+        return Promise.resolve({ $metadata: {}, Account: own, Arn: `arn:aws:sts::${own}:assumed-role/scanner/x` } as never)
+      }
+      if (++calls === 1) {
+        return new Promise((_, reject) =>
+          abortSignal.addEventListener("abort", () => reject(Object.assign(new Error("aborted"), { name: "AbortError" })))
+        )
+      }
+      return Promise.resolve({
+        $metadata: {},
+        Credentials: { AccessKeyId: "ASIA2", SecretAccessKey: "s", SessionToken: "t", Expiration: new Date(Date.now() + 3_600_000) }
+      } as never)
+    }
+  }
+  return { sts, calls: () => calls }
+}
+
+const withCredentials = <A, E>(sts: StsApi, use: (c: Credentials["Type"]) => Effect.Effect<A, E>, externalId?: string) => {
+  const env = Environment.test({
+    crossAccountRole: "highvolt-reader",
+    crossAccountExternalId: Option.fromNullable(externalId).pipe(Option.map(Redacted.make))
+  })
+  return Effect.either(Effect.flatMap(Credentials, use).pipe(Effect.provide(Layer.effect(Credentials, make(sts)).pipe(Layer.provide(env)))))
+}
+
+/** Runs `use` while a minute of the TestClock passes (retry backoffs, timeouts). */
 const run = <A, E>(fake: ReturnType<typeof fakeSts>, use: (c: Credentials["Type"]) => Effect.Effect<A, E>, externalId?: string) =>
   Effect.gen(function*() {
-    const env = Environment.test({
-      crossAccountRole: "highvolt-reader",
-      crossAccountExternalId: Option.fromNullable(externalId).pipe(Option.map(Redacted.make))
-    })
-    const layer = Layer.effect(Credentials, make(fake.sts)).pipe(Layer.provide(env))
-    const fiber = yield* Effect.fork(Effect.either(Effect.flatMap(Credentials, use).pipe(Effect.provide(layer))))
+    const fiber = yield* Effect.fork(withCredentials(fake.sts, use, externalId))
     yield* TestClock.adjust("1 minute")
     return yield* Fiber.join(fiber)
   })
@@ -74,7 +102,8 @@ describe("Credentials", () => {
     Effect.gen(function*() {
       const fake = fakeSts()
       const account = "222222222222" as AccountId
-      const result = yield* run(fake, (c) =>
+      // Moves the TestClock itself: no second fiber adjusting it at the same time.
+      const result = yield* withCredentials(fake.sts, (c) =>
         Effect.gen(function*() {
           yield* c.forAccount(account)
           yield* TestClock.adjust("54 minutes")
@@ -101,5 +130,31 @@ describe("Credentials", () => {
         "arn:aws:iam::555555555555:role/highvolt-reader"
       ])
       expect(fake.calls).toHaveLength(2)
+    }))
+
+  it.live("events waiting on an AssumeRole whose event hit its deadline ask again, instead of ending interrupted", () =>
+    Effect.gen(function*() {
+      const fake = hangsOnceSts()
+      const result = yield* withCredentials(fake.sts, (c) =>
+        Effect.all([
+          Effect.exit(Deadline.within(150)(c.forAccount(member))),
+          Effect.exit(Effect.zipRight(Effect.sleep("20 millis"), Deadline.within(5_000)(c.forAccount(member))))
+        ], { concurrency: 2 }))
+      const [first, waiter] = Either.getOrThrow(result)
+      expect(Exit.isFailure(first) && first.cause._tag === "Fail" && first.cause.error._tag).toBe("DeadlineExceeded")
+      expect(Exit.isSuccess(waiter) && waiter.value._tag).toBe("AssumedRole")
+      expect(fake.calls()).toBe(2)
+    }))
+
+  it.effect("an AssumeRole that hangs is given up after 10 s and tried again", () =>
+    Effect.gen(function*() {
+      const fake = hangsOnceSts()
+      const fiber = yield* Effect.fork(withCredentials(fake.sts, (c) => c.forAccount(member)))
+      for (let s = 0; s < 9; s++) yield* TestClock.adjust("1 second")
+      expect(fake.calls()).toBe(1)
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      for (let s = 0; s < 5; s++) yield* TestClock.adjust("1 second")
+      expect(Either.getOrThrow(yield* Fiber.join(fiber))._tag).toBe("AssumedRole")
+      expect(fake.calls()).toBe(2)
     }))
 })

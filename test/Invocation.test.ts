@@ -1,11 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
-import { Effect, Layer, Ref } from "effect"
+import { Cause, Effect, FiberId, Layer, Ref } from "effect"
+import { Credentials } from "../src/Credentials.js"
 import { handle } from "../src/Invocation.js"
 import type { Outcome } from "../src/Outcome.js"
 import { OutcomeLog } from "../src/OutcomeLog.js"
 import type { FakeObject } from "./helpers/fakeS3.js"
-import { makeScanLayer } from "./helpers/scanLayer.js"
+import { makeScanLayer, ownAccount } from "./helpers/scanLayer.js"
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`./fixtures/events/${name}`, import.meta.url), "utf8"))
@@ -13,9 +14,9 @@ const fixture = (name: string): Record<string, unknown> =>
 const pdf = Buffer.from("%PDF-1.4\nhello\n")
 const trickyKey = "docs/a b+c%2B ü.pdf"
 
-const invoke = (input: unknown, objects: Record<string, FakeObject>) =>
+const invoke = (input: unknown, objects: Record<string, FakeObject>, credentials?: Layer.Layer<Credentials>) =>
   Effect.gen(function*() {
-    const { layer, highvolt } = yield* makeScanLayer(objects)
+    const { layer, highvolt } = yield* makeScanLayer(objects, credentials === undefined ? {} : { credentials })
     const recorded = yield* Ref.make<ReadonlyArray<Outcome>>([])
     const result = yield* Effect.either(handle(input).pipe(Effect.provide(Layer.merge(layer, OutcomeLog.test(recorded)))))
     return { result, outcomes: yield* Ref.get(recorded), submitted: yield* Ref.get(highvolt.submitted) }
@@ -96,5 +97,23 @@ describe("Invocation.handle", () => {
         batchItemFailures: [{ itemIdentifier: "m-denied" }, { itemIdentifier: "m-garbage" }]
       })
       expect(outcomes.map((o) => o.outcome).sort()).toEqual(["failed", "failed", "skipped", "submitted"])
+    }))
+
+  it.live("an event whose shared work was cancelled by another event ends failed; the rest of the batch goes on", () =>
+    Effect.gen(function*() {
+      // What a waiter sees when the fiber running the work it shares is interrupted: an interruption that is not its own.
+      const cancelledElsewhere = Layer.succeed(Credentials, {
+        ownAccount,
+        invalidate: () => Effect.void,
+        forAccount: (account) => account === ownAccount ? Effect.succeed({ _tag: "ExecutionRole" }) : Effect.failCause(Cause.interrupt(FiberId.none))
+      })
+      const member = fixture("cloudtrail-tricky-key-raw.synthetic.json")
+      const batch = {
+        Records: [sqsMessage("m-member", member), sqsMessage("m-ignored", fixture("cloudtrail-putobject-access-denied.synthetic.json"))]
+      }
+      const { result, outcomes } = yield* invoke(batch, { [`tricky-bucket/${trickyKey}`]: { bytes: pdf } }, cancelledElsewhere)
+      expect(result._tag === "Right" && result.right).toEqual({ batchItemFailures: [{ itemIdentifier: "m-member" }] })
+      expect(outcomes.map((o) => o.outcome).sort()).toEqual(["failed", "skipped"])
+      expect(outcomes.find((o) => o.outcome === "failed")).toMatchObject({ bucket: "tricky-bucket", error: { tag: "Interrupted" } })
     }))
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, FiberRef, Layer, Option, Stream } from "effect"
 import { Credentials, CredentialsError } from "../src/Credentials.js"
 import * as Deadline from "../src/Deadline.js"
 import { type AccountId, type BucketName, ObjectKey, type Region } from "../src/Domain.js"
@@ -139,5 +139,34 @@ describe("Objects", () => {
         objects.open(at(denied, "eu-west-1", "b", ObjectKey.exact("k"))))
       expect(result._tag === "Left" && result.left._tag).toBe("CredentialsError")
       expect(s3.gets).toHaveLength(0)
+    }))
+
+  it.effect("the S3 clients' credential refreshes run free of the deadline of the invocation that built the layer", () =>
+    Effect.gen(function*() {
+      const s3 = fakeS3({ "b/k": { bytes: bytes("x") } })
+      const deadlines: Array<Option.Option<number>> = []
+      const credentials = Layer.succeed(Credentials, {
+        ownAccount: own,
+        invalidate: () => Effect.void,
+        forAccount: (account) =>
+          FiberRef.get(Deadline.currentDeadline).pipe(
+            Effect.tap((deadline) => deadlines.push(deadline)),
+            Effect.as({
+              _tag: "AssumedRole" as const,
+              roleArn: `arn:aws:iam::${account}:role/r`,
+              credentials: { accessKeyId: "ASIATEST", secretAccessKey: "s", sessionToken: "t" }
+            })
+          )
+      })
+      // As the Lambda builds it: within the first invocation, under its deadline (long past when a refresh comes).
+      const layer = Layer.locally(Layer.scoped(Objects.Objects, Objects.make(s3.newClient)).pipe(Layer.provide(credentials)), Deadline.currentDeadline, Option.some(1))
+      yield* Effect.scoped(Effect.flatMap(Objects.Objects, (o) =>
+        Effect.gen(function*() {
+          yield* Effect.flatMap(o.open(at(member, "eu-west-1", "b", ObjectKey.exact("k"))), readAll)
+          deadlines.length = 0
+          const refresh = s3.clients[0]!.config.credentials as () => Promise<unknown>
+          yield* Effect.promise(refresh)
+        })).pipe(Effect.provide(layer)))
+      expect(deadlines).toEqual([Option.none()])
     }))
 })

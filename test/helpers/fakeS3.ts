@@ -18,7 +18,7 @@ export interface FakeObject {
 
 export interface FakeS3 {
   readonly newClient: (config: S3ClientConfig) => S3Api
-  readonly clients: Array<{ readonly region: string; readonly hasCredentials: boolean }>
+  readonly clients: Array<{ readonly region: string; readonly hasCredentials: boolean; readonly config: S3ClientConfig }>
   readonly gets: Array<{ readonly bucket: string; readonly key: string; readonly versionId: string | undefined }>
   /** Chunks of 64 KiB handed out so far, across all bodies. */
   readonly pulledChunks: () => number
@@ -36,7 +36,7 @@ export const fakeS3 = (objects: Record<string, FakeObject>, chunkSize = 64 * 102
     gets,
     pulledChunks: () => pulled,
     newClient: (config) => {
-      clients.push({ region: String(config.region), hasCredentials: config.credentials !== undefined })
+      clients.push({ region: String(config.region), hasCredentials: config.credentials !== undefined, config })
       return {
         send: async (command: GetObjectCommand) => {
           const { Bucket, Key, VersionId } = command.input

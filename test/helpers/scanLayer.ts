@@ -29,11 +29,14 @@ export const dataOrigin = DataOrigin.of({
   network: { interface: "eth0", address: "10.0.0.1" }
 })
 
-export const makeScanLayer = (objects: Record<string, FakeObject>, options: { known?: Iterable<string>; config?: ScannerConfig["Type"] } = {}) =>
+export const makeScanLayer = (
+  objects: Record<string, FakeObject>,
+  options: { known?: Iterable<string>; config?: ScannerConfig["Type"]; credentials?: Layer.Layer<Credentials> } = {}
+) =>
   Effect.gen(function*() {
     const s3 = fakeS3(objects)
     const highvolt = yield* makeTestState(options.known)
-    const credentials = Credentials.test(ownAccount, (account) =>
+    const credentials = options.credentials ?? Credentials.test(ownAccount, (account) =>
       account === closedAccount
         ? Option.some(new CredentialsError({ account, roleArn: `arn:aws:iam::${account}:role/reader`, reason: "access-denied", detail: "AccessDenied: not authorized" }))
         : Option.none())
