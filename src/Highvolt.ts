@@ -4,7 +4,7 @@
  * 200 in both outcomes, with the verdict in the body's `code` (a quirk of the server).
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Ref, Schema, Stream } from "effect"
+import { Context, Effect, Layer, type Redacted, Ref, Schedule, Schema, Stream } from "effect"
 import type { Sha256 } from "./Domain.js"
 import { apiBase, login } from "./internal/auth.js"
 import { decodeJson, execute } from "./internal/http.js"
@@ -43,12 +43,22 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
       )
       yield* tokens.current
 
+      /**
+       * Transient failures are retried, each attempt with the token in use: a retry loop that
+       * outlives its token (a large submit behind a full queue) moves on to a fresh one. It
+       * cannot count on a 401 for that: highvolt-server (Go) answers a large body sent with a
+       * dead token by 401 and a closed connection, which the client sees as a broken pipe. A
+       * failed login ends the call: it has had its own retries (`loginRetry`), and retrying
+       * around it again would make up to 9 × 9 logins.
+       */
+      const withToken = <A>(call: (jwt: Redacted.Redacted<string>) => Effect.Effect<A, ServiceError>) =>
+        tokens.authorized(call).pipe(
+          Effect.retry(Retry.transientRetry<ServiceError>().pipe(Schedule.whileInput((e: ServiceError) => e.operation !== "login")))
+        )
+
       const queryContext = { service: "highvolt", operation: "query", timeout: "15 seconds" } as const
-      // Transient failures retry the call with the token in hand; the login has its own retries
-      // (`loginRetry`), and a call that outlives its token meets a 401 and gets a fresh one.
-      // Retrying around `authorized` would nest those retries: up to 9 × 9 logins per call.
       const isKnown = (sha256: Sha256) =>
-        tokens.authorized((jwt) =>
+        withToken((jwt) =>
           execute(
             client,
             HttpClientRequest.post(`${base}/query`).pipe(
@@ -56,14 +66,14 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
               HttpClientRequest.bodyUnsafeJson({ sha256 })
             ),
             queryContext
-          ).pipe(Effect.flatMap(decodeJson(QueryAnswer, queryContext)), Effect.retry(Retry.transientRetry<ServiceError>()))
+          ).pipe(Effect.flatMap(decodeJson(QueryAnswer, queryContext)))
         ).pipe(
           Effect.map((answer) => answer.code === 200),
           Effect.withSpan("Highvolt.isKnown")
         )
 
       const submit = (body: SubmitBody) =>
-        tokens.authorized((jwt) =>
+        withToken((jwt) =>
           execute(
             client,
             HttpClientRequest.post(`${base}/submit`).pipe(
@@ -77,8 +87,7 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
           ).pipe(
             // Read the answer to its end: an unread body keeps the keep-alive socket from returning
             // to the agent, so every submission would open a new connection (a TLS handshake each).
-            Effect.flatMap((response) => Effect.ignore(response.arrayBuffer)),
-            Effect.retry(Retry.transientRetry<ServiceError>())
+            Effect.flatMap((response) => Effect.ignore(response.arrayBuffer))
           )
         ).pipe(Effect.withSpan("Highvolt.submit"))
 

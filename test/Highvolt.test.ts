@@ -85,6 +85,38 @@ describe("Highvolt", () => {
       }
     }))
 
+  it.effect("a submit retried past its token's refresh moment goes on with a fresh token", () =>
+    Effect.gen(function*() {
+      // Tokens live 120 s (refreshed at 108 s). The Go server answers a large body with a dead
+      // token by 401 and a closed connection, which the client sees as a reset, not as a 401.
+      const jwts: Array<string> = []
+      let busy = 0
+      const respond: Responder = (r) => {
+        if (r.path.endsWith("/auth/token")) {
+          jwts.push(fakeJwt(4_000_000_000, `jwt-${jwts.length + 1}`))
+          return { status: 200, body: { access_token: jwts.at(-1), expires_in: 120 } }
+        }
+        if (r.authorization !== `Bearer ${jwts[0]}`) return { status: 200, body: { status: "queued" } }
+        return busy++ < 2 ? { status: 503, body: { error: "queue full" }, headers: { "retry-after": "60" } } : "reset"
+      }
+      const { result, requests } = yield* withHighvolt(respond, (h) => h.submit({ contentLength: 2, stream: Stream.make(new Uint8Array([123, 125])) }))
+      expect(result._tag).toBe("Right")
+      const submits = requests.filter((r) => r.path.endsWith("/submit"))
+      expect(submits.map((r) => jwts.indexOf(r.authorization!.slice("Bearer ".length)) + 1)).toEqual([1, 1, 2])
+      expect(jwts).toHaveLength(2)
+    }))
+
+  it.effect("a re-login that fails after its own retries ends the call: logins are not retried twice over", () =>
+    Effect.gen(function*() {
+      const { result, requests } = yield* withHighvolt(
+        (r, i) => r.path.endsWith("/auth/token") ? (i === 0 ? token(1) : { status: 503, body: { error: "unavailable" } }) : { status: 401, body: { error: "Session expired or invalid" } },
+        (h) => h.isKnown(sha256)
+      )
+      expect(result._tag === "Left" && [result.left.operation, result.left.status]).toEqual(["login", 503])
+      // The cold-start login, then one re-login with its 8 retries (loginRetry); the query once.
+      expect(requests.map((r) => r.path.split("/").pop())).toEqual(["token", "query", ...Array(9).fill("token")])
+    }))
+
   it.effect("a wrong PAT fails the cold start", () =>
     Effect.gen(function*() {
       const { result } = yield* withHighvolt(() => ({ status: 401, body: { error: "Session expired or invalid" } }), (h) => h.isKnown(sha256))
