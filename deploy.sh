@@ -355,6 +355,25 @@ validate_settings() {
   fi
 }
 
+# An organization trail of another tool (Control Tower's, say) writes a log file about every
+# five minutes per account and Region; unless excluded, each write is a data event and a scan.
+# Our own trail (local.trail_name in terraform/main.tf) has its bucket excluded by Terraform.
+warn_about_log_buckets() {
+  local out bucket excluded
+  out=$(aws cloudtrail describe-trails --region "$REGION" \
+    --query "trailList[?IsOrganizationTrail && Name!='highvolt-org-s3-object-writes'].S3BucketName" --output text 2>&1) || {
+    warn "could not list the organization's trails (their log buckets may need excluding): $out"
+    return 0
+  }
+  for bucket in $out; do
+    [[ $bucket == None || $bucket == "$CLOUDTRAIL_BUCKET" ]] && continue
+    for excluded in "${EXCLUDED_ARRAY[@]}"; do
+      [[ $bucket == "$excluded" ]] && continue 2
+    done
+    warn "bucket $bucket holds another organization trail's logs: every log file written there (about one per account and Region every 5 minutes) would be scanned; add it to --excluded-buckets unless you want that"
+  done
+}
+
 check_secret() {
   info "Checking the JSONAir secret"
   local out
@@ -583,6 +602,7 @@ main() {
   else
     collect_settings
     validate_settings
+    warn_about_log_buckets
   fi
   check_secret
   build_bundle

@@ -53,6 +53,7 @@ case "$1 $2" in
   "cloudformation activate-organizations-access") ;;
   "cloudformation describe-organizations-access") echo "ENABLED" ;;
   "organizations enable-aws-service-access") ;;
+  "cloudtrail describe-trails") printf '%b' "\${STUB_ORG_TRAIL_BUCKETS:-}" ;;
   "cloudformation list-stack-instances")
     # Stale instances (account<TAB>Region<TAB>status<TAB>reason lines) of the forwarding StackSet only.
     if [[ "$*" == *stub-forwarding_stack_set_name* ]]; then printf '%b' "\${STUB_STALE_INSTANCES:-}"; fi ;;
@@ -229,6 +230,18 @@ describe("deploy.sh, non-interactive", () => {
     // Every variable without a default is written.
     const required = [...config.variables.values()].filter((v) => !("default" in v.body)).map((v) => v.address.slice(4))
     expect(required.filter((k) => !(k in tfvars))).toEqual([])
+  })
+
+  it("warns about the log buckets of the organization's other trails that are not excluded", async () => {
+    const r = run([...complete, "--non-interactive", "--yes"], {
+      env: { STUB_ORG_TRAIL_BUCKETS: "aws-controltower-logs-222233334444-us-east-1\\tbackups-archive\\n" }
+    })
+    expect(r.status).toBe(0)
+    expect(r.stderr).toContain("warning: bucket aws-controltower-logs-222233334444-us-east-1 holds another organization trail's logs")
+    expect(r.stderr).not.toContain("bucket backups-archive")
+    // Our own trail is left out of the question by name: the name Terraform gives it.
+    const asked = r.calls.find((c) => c.startsWith("aws cloudtrail describe-trails"))
+    expect(asked).toContain(`Name!='${String(config.locals.get("trail_name")?.body["value"])}'`)
   })
 
   it("takes its settings from the environment too", () => {
