@@ -84,11 +84,7 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
               })
             ),
             { service: "highvolt", operation: "submit", timeout: submitTimeoutMillis(body.contentLength) }
-          ).pipe(
-            // Read the answer to its end: an unread body keeps the keep-alive socket from returning
-            // to the agent, so every submission would open a new connection (a TLS handshake each).
-            Effect.flatMap((response) => Effect.ignore(response.arrayBuffer))
-          )
+          ).pipe(Effect.asVoid)
         ).pipe(Effect.withSpan("Highvolt.submit"))
 
       return { isKnown, submit }

@@ -91,13 +91,14 @@ export class JsonAir extends Context.Tag("highvolt/JsonAir")<JsonAir, {
           ),
           context
         ).pipe(
-          Effect.flatMap((response) => response.json),
+          Effect.flatMap((answer) =>
+            Effect.try({
+              try: (): unknown => JSON.parse(answer.text),
+              catch: () => new ServiceError({ ...context, reason: "decode", detail: "the configuration is not JSON" })
+            })
+          ),
           Effect.mapError((error) =>
-            error instanceof ServiceError
-              ? error.status === 404
-                ? new ServiceError({ ...error, detail: `profile ${profile} does not exist` })
-                : error
-              : new ServiceError({ ...context, reason: "decode", detail: "the configuration is not JSON" })
+            error.status === 404 ? new ServiceError({ ...error, detail: `profile ${profile} does not exist` }) : error
           ),
           // The call is retried, not the login around it (which has its own retries).
           Effect.retry(Retry.transientRetry<ServiceError>())

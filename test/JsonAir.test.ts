@@ -53,6 +53,26 @@ describe("JsonAir", () => {
       expect(requests.map((r) => r.path.split("/").pop())).toEqual(["token", "config", "token", "config"])
     }))
 
+  it.effect("an answer whose body stalls after the headers is abandoned at the timeout and retried", () =>
+    Effect.gen(function*() {
+      const { result, requests } = yield* fetchWith((r, i) =>
+        r.path.endsWith("/auth/token") ? token : { status: 200, body: validDocument, stallBody: i === 1 }
+      )
+      expect(result._tag).toBe("Right")
+      expect(requests.map((r) => r.path.split("/").pop())).toEqual(["token", "config", "config"])
+    }))
+
+  it.effect("an error answer whose body stalls is abandoned at the timeout too", () =>
+    Effect.gen(function*() {
+      const { result } = yield* fetchWith((r) =>
+        r.path.endsWith("/auth/token") ? token : { status: 404, body: { error: "not found" }, stallBody: true }
+      )
+      expect(result._tag === "Left" && [result.left._tag, result.left.message]).toEqual([
+        "ServiceError",
+        "jsonair config failed: no complete answer within 15s"
+      ])
+    }))
+
   it.effect("an unknown profile is a permanent error that names it", () =>
     Effect.gen(function*() {
       const { result, requests } = yield* fetchWith((r) => r.path.endsWith("/auth/token") ? token : { status: 404, body: { error: "not found" } })

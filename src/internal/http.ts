@@ -1,5 +1,5 @@
 /** How JSONAir and highvolt calls are made and how their failures become `ServiceError`s. */
-import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import type { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Duration, Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import { ServiceError, type ServiceName } from "../ServiceError.js"
 
@@ -74,32 +74,31 @@ const describeFailure = (response: HttpClientResponse.HttpClientResponse, scrub:
     Effect.orElseSucceed(() => "unreadable error body")
   )
 
+/** A 2xx answer, read to its end. */
+export interface Answer {
+  readonly status: number
+  readonly text: string
+}
+
 /**
- * Executes `request` and returns its 2xx response; anything else becomes a `ServiceError`.
- * Transport failures keep only their message: the platform's error holds the request, headers included.
- * No detail repeats a secret the request carried.
+ * Executes `request` and returns its 2xx answer; anything else becomes a `ServiceError`. The
+ * timeout covers the whole exchange, answer body included: a server (or proxy) that sends its
+ * headers and then stalls must not hold the call — at cold start, the container — for good.
+ * Reading every answer to its end also returns the keep-alive socket to the agent (an unread
+ * body keeps it, and every call would open a new connection, a TLS handshake each).
+ * Transport failures keep only their message: the platform's error holds the request, headers
+ * included. No detail repeats a secret the request carried.
  */
 export const execute = (
   client: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest,
   context: CallContext
-): Effect.Effect<HttpClientResponse.HttpClientResponse, ServiceError> => {
+): Effect.Effect<Answer, ServiceError> => {
   const scrub = scrubberFor(request, context.secrets)
   return client.execute(request).pipe(
-    Effect.catchAll((error) => Effect.fail(transportError(context, error, scrub))),
-    Effect.timeoutFail({
-      duration: context.timeout,
-      onTimeout: () =>
-        new ServiceError({
-          service: context.service,
-          operation: context.operation,
-          reason: "timeout",
-          detail: `no answer within ${Duration.format(Duration.decode(context.timeout))}`
-        })
-    }),
-    Effect.flatMap((response) =>
+    Effect.flatMap((response): Effect.Effect<Answer, ServiceError | HttpClientError.ResponseError> =>
       response.status >= 200 && response.status < 300
-        ? Effect.succeed(response)
+        ? Effect.map(response.text, (text): Answer => ({ status: response.status, text }))
         : Effect.flatMap(describeFailure(response, scrub), (detail) =>
           Effect.fail(
             new ServiceError({
@@ -111,7 +110,21 @@ export const execute = (
               ...withRetryAfter(parseRetryAfter(response.headers["retry-after"], Date.now()))
             })
           ))
-    )
+    ),
+    Effect.catchTags({
+      RequestError: (error) => Effect.fail(transportError(context, error, scrub)),
+      ResponseError: (error) => Effect.fail(transportError(context, error, scrub))
+    }),
+    Effect.timeoutFail({
+      duration: context.timeout,
+      onTimeout: () =>
+        new ServiceError({
+          service: context.service,
+          operation: context.operation,
+          reason: "timeout",
+          detail: `no complete answer within ${Duration.format(Duration.decode(context.timeout))}`
+        })
+    })
   )
 }
 
@@ -126,19 +139,22 @@ const issuePaths = (error: ParseResult.ParseError): string => {
   return [...new Set(paths)].join(", ").slice(0, maxDetail)
 }
 
-/** Decodes a 2xx JSON body; a body of another shape is a permanent `decode` failure naming the field. */
+/**
+ * Decodes a 2xx JSON answer; text that is not JSON, or JSON of another shape, is a permanent
+ * `decode` failure naming the field (`(body)` for the text as a whole), never quoting it.
+ */
 export const decodeJson = <A, I>(
   schema: Schema.Schema<A, I>,
   context: Pick<CallContext, "service" | "operation">
 ) =>
-(response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, ServiceError> =>
-  HttpClientResponse.schemaBodyJson(schema)(response).pipe(
+(answer: Answer): Effect.Effect<A, ServiceError> =>
+  Schema.decodeUnknown(Schema.parseJson(schema))(answer.text).pipe(
     Effect.mapError((error) =>
       new ServiceError({
         service: context.service,
         operation: context.operation,
         reason: "decode",
-        detail: error._tag === "ParseError" ? `unexpected answer at ${issuePaths(error)}` : error.reason
+        detail: `unexpected answer at ${issuePaths(error)}`
       })
     )
   )

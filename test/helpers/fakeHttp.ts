@@ -17,6 +17,8 @@ export interface Reply {
   readonly status: number
   readonly body?: unknown
   readonly headers?: Record<string, string>
+  /** Send the headers and the first half of the body, then nothing more (a stalled server). */
+  readonly stallBody?: boolean
 }
 
 /** `"reset"` simulates a connection lost before any answer. */
@@ -50,9 +52,13 @@ export const fakeHttp = (respond: Responder) =>
         if (reply === "reset") {
           return yield* new HttpClientError.RequestError({ request, reason: "Transport", cause: new Error("socket hang up") })
         }
+        const text = reply.body === undefined ? null : JSON.stringify(reply.body)
+        const stalled = text === null ? null : new ReadableStream<Uint8Array>({
+          start: (controller) => controller.enqueue(new TextEncoder().encode(text.slice(0, text.length / 2)))
+        })
         return HttpClientResponse.fromWeb(
           request,
-          new Response(reply.body === undefined ? null : JSON.stringify(reply.body), {
+          new Response(reply.stallBody === true ? stalled : text, {
             status: reply.status,
             headers: { "content-type": "application/json", ...reply.headers }
           })
