@@ -15,7 +15,7 @@ import type { AwsCredentialIdentity } from "@aws-sdk/types"
 import { Cache, Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Redacted, Schema } from "effect"
 import { AccountId } from "./Domain.js"
 import { Environment } from "./Environment.js"
-import { classify } from "./internal/aws.js"
+import { classify, withinAttemptTimeout } from "./internal/aws.js"
 import * as Retry from "./Retry.js"
 
 /** How a bucket's account is accessed. */
@@ -51,13 +51,6 @@ export class IdentityError extends Schema.TaggedError<IdentityError>()("Identity
 /** Renew assumed credentials this long before they expire. */
 export const renewBefore = Duration.minutes(5)
 
-/**
- * One AssumeRole attempt gives up after this long (STS answers in well under a second) and is
- * retried. The SDK sets no timeout, and the S3 clients' credential refreshes run outside any
- * event: a call that hung there would hold every event of the account, waiting for the same lookup.
- */
-export const assumeRoleAttemptTimeout = Duration.seconds(10)
-
 /** The part of an STS client we use; tests pass a fake one. */
 export interface StsApi {
   readonly send: (
@@ -76,13 +69,22 @@ export const make = (sts: StsApi) =>
         const failure = classify(error)
         return new IdentityError({ detail: `${failure.code}: ${failure.message}`, transient: failure.transient })
       }
-    }).pipe(Effect.retry(Retry.transientRetry<IdentityError>()))
+    }).pipe(
+      withinAttemptTimeout((detail) => new IdentityError({ detail: `STS GetCallerIdentity: ${detail}`, transient: true })),
+      Effect.retry(Retry.transientRetry<IdentityError>())
+    )
     const ownAccount = yield* Schema.decodeUnknown(AccountId)(identity.Account).pipe(
       Effect.mapError(() => new IdentityError({ detail: "GetCallerIdentity returned no valid account id", transient: false }))
     )
     // The partition (aws, aws-cn, aws-us-gov) of role ARNs is ours: roles are assumed within it.
     const partition = identity.Arn?.split(":")[1] ?? "aws"
     const roleArnOf = (account: AccountId) => `arn:${partition}:iam::${account}:role/${env.crossAccountRole}`
+    // STS quotes a value it rejects; the external id must not reach an error, and so an outcome line.
+    const withoutExternalId = (text: string) =>
+      Option.match(env.crossAccountExternalId, {
+        onNone: () => text,
+        onSome: (id) => text.replaceAll(Redacted.value(id), "<redacted>")
+      })
 
     const assume = (account: AccountId) => {
       const roleArn = roleArnOf(account)
@@ -106,19 +108,10 @@ export const make = (sts: StsApi) =>
             : failure.transient
             ? "unavailable"
             : "failed"
-          return new CredentialsError({ account, roleArn, reason, detail: `${failure.code}: ${failure.message}` })
+          return new CredentialsError({ account, roleArn, reason, detail: withoutExternalId(`${failure.code}: ${failure.message}`) })
         }
       }).pipe(
-        Effect.timeoutFail({
-          duration: assumeRoleAttemptTimeout,
-          onTimeout: () =>
-            new CredentialsError({
-              account,
-              roleArn,
-              reason: "unavailable",
-              detail: `STS did not answer within ${Duration.format(assumeRoleAttemptTimeout)}`
-            })
-        }),
+        withinAttemptTimeout((detail) => new CredentialsError({ account, roleArn, reason: "unavailable", detail: `STS AssumeRole: ${detail}` })),
         Effect.retry(Retry.transientRetry<CredentialsError>()),
         Effect.flatMap((answer) => {
           const c = answer.Credentials

@@ -2,9 +2,9 @@
  * The JSONAir PAT, read from Secrets Manager at cold start. The secret may be a JSON object
  * `{"JSONAIR_PAT": "…"}` or the plain PAT; the value is wrapped in `Redacted` at once.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager"
+import { GetSecretValueCommand, type GetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager"
 import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { classify } from "./internal/aws.js"
+import { classify, withinAttemptTimeout } from "./internal/aws.js"
 import * as Retry from "./Retry.js"
 
 /** Raised when the PAT cannot be had: the secret is missing, unreadable, binary, or lacks `JSONAIR_PAT`. */
@@ -47,41 +47,49 @@ export const patFromSecret = (secretName: string, value: SecretValue): Effect.Ef
     : fail("missing-key", "the secret is a JSON object without a non-empty string JSONAIR_PAT")
 }
 
+/** The part of a Secrets Manager client we use; tests pass a fake one. */
+export interface SecretsApi {
+  readonly send: (command: GetSecretValueCommand, options: { readonly abortSignal: AbortSignal }) => Promise<GetSecretValueCommandOutput>
+}
+
+/** Reads PATs through `client`; transient failures (and attempts that do not answer) are retried. */
+export const make = (client: SecretsApi): Secrets["Type"] => {
+  const read = (secretName: string) =>
+    Effect.tryPromise({
+      try: (signal) => client.send(new GetSecretValueCommand({ SecretId: secretName }), { abortSignal: signal }),
+      catch: (error) => {
+        const failure = classify(error)
+        const reason = failure.code === "ResourceNotFoundException"
+          ? "not-found"
+          : failure.code === "AccessDeniedException" || failure.code === "DecryptionFailure"
+          ? "access-denied"
+          : failure.transient
+          ? "unavailable"
+          : "failed"
+        return new SecretError({ secretName, reason, detail: `${failure.code}: ${failure.message}` })
+      }
+    }).pipe(withinAttemptTimeout((detail) => new SecretError({ secretName, reason: "unavailable", detail: `Secrets Manager: ${detail}` })))
+  return {
+    jsonairPat: (secretName) =>
+      read(secretName).pipe(
+        Effect.retry(Retry.transientRetry<SecretError>()),
+        Effect.flatMap((value) => patFromSecret(secretName, value)),
+        Effect.withSpan("Secrets.jsonairPat")
+      )
+  }
+}
+
 export class Secrets extends Context.Tag("highvolt/Secrets")<Secrets, {
   /** Reads the PAT from the named secret; transient AWS failures are retried. */
   readonly jsonairPat: (secretName: string) => Effect.Effect<Redacted.Redacted<string>, SecretError>
 }>() {
+  /** With the real Secrets Manager client, destroyed with the layer. */
   static readonly layer: Layer.Layer<Secrets> = Layer.scoped(
     Secrets,
-    Effect.gen(function*() {
-      const client = yield* Effect.acquireRelease(
-        Effect.sync(() => new SecretsManagerClient({ maxAttempts: 1 })),
-        (c) => Effect.sync(() => c.destroy())
-      )
-      const read = (secretName: string) =>
-        Effect.tryPromise({
-          try: (signal) => client.send(new GetSecretValueCommand({ SecretId: secretName }), { abortSignal: signal }),
-          catch: (error) => {
-            const failure = classify(error)
-            const reason = failure.code === "ResourceNotFoundException"
-              ? "not-found"
-              : failure.code === "AccessDeniedException" || failure.code === "DecryptionFailure"
-              ? "access-denied"
-              : failure.transient
-              ? "unavailable"
-              : "failed"
-            return new SecretError({ secretName, reason, detail: `${failure.code}: ${failure.message}` })
-          }
-        })
-      return {
-        jsonairPat: (secretName) =>
-          read(secretName).pipe(
-            Effect.retry(Retry.transientRetry<SecretError>()),
-            Effect.flatMap((value) => patFromSecret(secretName, value)),
-            Effect.withSpan("Secrets.jsonairPat")
-          )
-      }
-    })
+    Effect.acquireRelease(
+      Effect.sync(() => new SecretsManagerClient({ maxAttempts: 1 })),
+      (client) => Effect.sync(() => client.destroy())
+    ).pipe(Effect.map(make))
   )
 
   /** Serves secrets from memory, parsed exactly as the live layer parses them. */

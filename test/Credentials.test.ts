@@ -5,6 +5,7 @@ import { Credentials, type StsApi, make } from "../src/Credentials.js"
 import * as Deadline from "../src/Deadline.js"
 import type { AccountId } from "../src/Domain.js"
 import { Environment } from "../src/Environment.js"
+import { hangUntilAborted } from "./helpers/hang.js"
 
 const own = "111111111111" as AccountId
 const member = "222222222222" as AccountId
@@ -40,26 +41,24 @@ const fakeSts = (options: { deny?: ReadonlySet<string> } = {}) => {
   return { sts, calls, setNow: (ms: number) => (now = ms) }
 }
 
-/** A fake STS whose first AssumeRole hangs until aborted; later ones answer at once. */
-const hangsOnceSts = () => {
-  let calls = 0
+/** A fake STS whose first call of `hanging` never answers (until aborted); every other call answers at once. */
+const hangsOnceSts = (hanging: "AssumeRole" | "GetCallerIdentity" = "AssumeRole") => {
+  const calls = { AssumeRole: 0, GetCallerIdentity: 0 }
   const sts: StsApi = {
     send: (command, { abortSignal }) => {
-      if (!(command instanceof AssumeRoleCommand)) {
-        return Promise.resolve({ $metadata: {}, Account: own, Arn: `arn:aws:sts::${own}:assumed-role/scanner/x` } as never)
-      }
-      if (++calls === 1) {
-        return new Promise((_, reject) =>
-          abortSignal.addEventListener("abort", () => reject(Object.assign(new Error("aborted"), { name: "AbortError" })))
-        )
-      }
-      return Promise.resolve({
-        $metadata: {},
-        Credentials: { AccessKeyId: "ASIA2", SecretAccessKey: "s", SessionToken: "t", Expiration: new Date(Date.now() + 3_600_000) }
-      } as never)
+      const name = command instanceof AssumeRoleCommand ? "AssumeRole" : "GetCallerIdentity"
+      if (++calls[name] === 1 && name === hanging) return hangUntilAborted(abortSignal)
+      return Promise.resolve(
+        (name === "GetCallerIdentity"
+          ? { $metadata: {}, Account: own, Arn: `arn:aws:sts::${own}:assumed-role/scanner/x` }
+          : {
+            $metadata: {},
+            Credentials: { AccessKeyId: "ASIA2", SecretAccessKey: "s", SessionToken: "t", Expiration: new Date(Date.now() + 3_600_000) }
+          }) as never
+      )
     }
   }
-  return { sts, calls: () => calls }
+  return { sts, calls: () => calls[hanging] }
 }
 
 const withCredentials = <A, E>(sts: StsApi, use: (c: Credentials["Type"]) => Effect.Effect<A, E>, externalId?: string) => {
@@ -156,5 +155,31 @@ describe("Credentials", () => {
       for (let s = 0; s < 5; s++) yield* TestClock.adjust("1 second")
       expect(Either.getOrThrow(yield* Fiber.join(fiber))._tag).toBe("AssumedRole")
       expect(fake.calls()).toBe(2)
+    }))
+
+  it.effect("a GetCallerIdentity that hangs at cold start is given up after 10 s and tried again", () =>
+    Effect.gen(function*() {
+      const fake = hangsOnceSts("GetCallerIdentity")
+      const fiber = yield* Effect.fork(withCredentials(fake.sts, (c) => Effect.succeed(c.ownAccount)))
+      for (let s = 0; s < 14; s++) yield* TestClock.adjust("1 second")
+      expect(Either.getOrThrow(yield* Fiber.join(fiber))).toBe(own)
+      expect(fake.calls()).toBe(2)
+    }))
+
+  it.effect("an error that quotes the external id does not carry it on", () =>
+    Effect.gen(function*() {
+      const sts: StsApi = {
+        send: (command) =>
+          command instanceof AssumeRoleCommand
+            ? Promise.reject(Object.assign(
+              new Error(`1 validation error detected: Value '${command.input.ExternalId}' at 'externalId' failed to satisfy constraint`),
+              { name: "ValidationError", $metadata: { httpStatusCode: 400 } }
+            ))
+            : Promise.resolve({ $metadata: {}, Account: own, Arn: `arn:aws:sts::${own}:assumed-role/scanner/x` } as never)
+      }
+      const result = yield* withCredentials(sts, (c) => c.forAccount(member), "ext-id-0042")
+      expect(result._tag === "Left" && result.left.message).toBe(
+        `cannot assume arn:aws:iam::${member}:role/highvolt-reader for account ${member}: ValidationError: 1 validation error detected: Value '<redacted>' at 'externalId' failed to satisfy constraint`
+      )
     }))
 })

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
-import { patFromSecret, Secrets } from "../src/Secrets.js"
+import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager"
+import { Effect, Fiber, Option, Redacted, TestClock } from "effect"
+import { make, patFromSecret, Secrets, type SecretsApi } from "../src/Secrets.js"
+import { hangUntilAborted } from "./helpers/hang.js"
 
 const pat = (value: Parameters<typeof patFromSecret>[1]) => Effect.either(patFromSecret("highvolt/jsonair-pat", value))
 
@@ -39,4 +41,24 @@ describe("Secrets.patFromSecret", () => {
       const result = yield* Effect.either(secrets.jsonairPat("nope"))
       expect(result._tag === "Left" && result.left.reason).toBe("not-found")
     }).pipe(Effect.provide(Secrets.test({}))))
+})
+
+describe("Secrets.make", () => {
+  it.effect("a GetSecretValue that does not answer is given up after 10 s and tried again", () =>
+    Effect.gen(function*() {
+      const asked: Array<string | undefined> = []
+      const client: SecretsApi = {
+        send: (command: GetSecretValueCommand, { abortSignal }) => {
+          asked.push(command.input.SecretId)
+          return asked.length === 1 ? hangUntilAborted(abortSignal) : Promise.resolve({ $metadata: {}, SecretString: "pat_after_a_hang" })
+        }
+      }
+      const fiber = yield* Effect.fork(make(client).jsonairPat("highvolt/jsonair-pat"))
+      for (let s = 0; s < 9; s++) yield* TestClock.adjust("1 second")
+      expect(asked).toHaveLength(1)
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      for (let s = 0; s < 5; s++) yield* TestClock.adjust("1 second")
+      expect(Redacted.value(yield* Fiber.join(fiber))).toBe("pat_after_a_hang")
+      expect(asked).toEqual(["highvolt/jsonair-pat", "highvolt/jsonair-pat"])
+    }))
 })

@@ -1,3 +1,5 @@
+import { Duration, Effect } from "effect"
+
 /**
  * What an AWS SDK failure means for us. SDK errors carry the service's error code in `name`
  * and the HTTP status in `$metadata`; network failures carry neither.
@@ -51,3 +53,20 @@ export const classify = (error: unknown): AwsFailure => {
     (status !== undefined && (status === 429 || status >= 500))
   return { code, status, message: message.slice(0, 300), transient }
 }
+
+/**
+ * How long one STS or Secrets Manager call may take before it is abandoned (and retried, if
+ * the policy allows): they answer in well under a second, and the SDK sets no timeout of its own.
+ * Without one, a call that hangs would hold the CLI's cold start for good (no deadline is around
+ * it), or — an AssumeRole made by an S3 client's credential refresh, outside any event — every
+ * event of the account, all waiting for that one lookup.
+ */
+export const callAttemptTimeout = Duration.seconds(10)
+
+/** Fails one attempt that has not answered within `callAttemptTimeout` with `onTimeout`'s error. */
+export const withinAttemptTimeout = <E>(onTimeout: (detail: string) => E) =>
+<A, E1, R>(self: Effect.Effect<A, E1, R>): Effect.Effect<A, E | E1, R> =>
+  Effect.timeoutFail(self, {
+    duration: callAttemptTimeout,
+    onTimeout: () => onTimeout(`no answer within ${Duration.format(callAttemptTimeout)}`)
+  })
