@@ -3,7 +3,7 @@
  * Every missing or malformed variable is reported in one error, so a broken deployment is
  * fixed in one go rather than one variable per cold start.
  */
-import { Config, ConfigError, Context, Effect, Either, Layer, Option, type Redacted, Schema } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 
 /** Raised at cold start when the environment is incomplete or malformed; names each variable. */
 export class EnvironmentError extends Schema.TaggedError<EnvironmentError>()("EnvironmentError", {
@@ -29,7 +29,16 @@ const config = Config.all({
     Config.validate({ message: "must be an IAM role name, not an ARN", validation: (s) => /^[\w+=,.@/-]{1,512}$/.test(s) && !s.startsWith("arn:") }),
     Config.withDefault("OrganizationAccountAccessRole")
   ),
-  crossAccountExternalId: Config.option(Config.redacted("CROSS_ACCOUNT_EXTERNAL_ID")),
+  // Checked here, with STS's own rule: STS would reject a malformed id with an error that quotes
+  // it, into every outcome line. Empty counts as unset (a shell variable exported empty).
+  crossAccountExternalId: Config.option(
+    Config.string("CROSS_ACCOUNT_EXTERNAL_ID").pipe(
+      Config.validate({
+        message: "must be 2 to 1224 characters of A-Z a-z 0-9 _ + = , . @ : / - (the value is not shown)",
+        validation: (id) => id === "" || /^[\w+=,.@:/-]{2,1224}$/.test(id)
+      })
+    )
+  ).pipe(Config.map((id) => Option.filter(id, (s) => s !== "").pipe(Option.map(Redacted.make)))),
   tlsSkipVerify: Config.boolean("TLS_SKIP_VERIFY").pipe(Config.withDefault(false))
 })
 

@@ -51,4 +51,16 @@ describe("Environment", () => {
       expect(JSON.stringify(env)).not.toContain("ext-secret-42")
       expect(String(Option.getOrThrow(env.crossAccountExternalId))).toBe("<redacted>")
     }))
+
+  it.effect("takes an empty external id as unset, and rejects a malformed one without showing it", () =>
+    Effect.gen(function*() {
+      const empty = yield* Effect.flatten(read({ ...complete, CROSS_ACCOUNT_EXTERNAL_ID: "" }))
+      expect(Option.isNone(empty.crossAccountExternalId)).toBe(true)
+      for (const id of ["Acme Corp #4711", "x", "y".repeat(1225)]) {
+        const result = yield* read({ ...complete, CROSS_ACCOUNT_EXTERNAL_ID: id })
+        expect(result._tag === "Left" && result.left.problems).toEqual([
+          "CROSS_ACCOUNT_EXTERNAL_ID: must be 2 to 1224 characters of A-Z a-z 0-9 _ + = , . @ : / - (the value is not shown)"
+        ])
+      }
+    }))
 })

@@ -16,8 +16,18 @@ export interface ReplayItem {
 const receivedMessages = (value: unknown): ReadonlyArray<unknown> | undefined =>
   typeof value === "object" && value !== null && "Messages" in value && Array.isArray(value.Messages) ? value.Messages : undefined
 
+/**
+ * Parsed JSON, or where it broke: V8's own message quotes the text it could not read, and an
+ * event line may hold anything (a token pasted by mistake), so only the position is kept.
+ */
 const parse = (text: string): Either.Either<unknown, string> =>
-  Either.try({ try: () => JSON.parse(text) as unknown, catch: (e) => (e instanceof Error ? e.message : String(e)) })
+  Either.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: (e) => {
+      const position = /at position (\d+)/.exec(e instanceof Error ? e.message : "")?.[1]
+      return position === undefined ? "not valid JSON" : `not valid JSON (at character ${Number(position) + 1})`
+    }
+  })
 
 export const parseReplayInput = (text: string): ReadonlyArray<ReplayItem> => {
   if (text.trim() === "") return []
@@ -31,6 +41,6 @@ export const parseReplayInput = (text: string): ReadonlyArray<ReplayItem> => {
   return text.split(/\r?\n/).flatMap((line, i) =>
     line.trim() === ""
       ? []
-      : [{ label: `line ${i + 1}`, value: Either.mapLeft(parse(line), (message) => `not valid JSON: ${message}`) }]
+      : [{ label: `line ${i + 1}`, value: parse(line) }]
   )
 }

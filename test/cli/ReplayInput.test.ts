@@ -29,6 +29,11 @@ describe("parseReplayInput", () => {
     expect(String(items[1]![1])).toMatch(/^error: not valid JSON/)
   })
 
+  it("says where a line breaks without quoting it (it may hold anything)", () => {
+    const items = view(`pat_abcdef0123456789\n{"id": 1,, "token": "pat_abcdef0123456789"}`)
+    expect(items.map(([, value]) => value)).toEqual(["error: not valid JSON", "error: not valid JSON (at character 10)"])
+  })
+
   it("finds nothing in an empty input", () => {
     expect(view("  \n ")).toEqual([])
   })
