@@ -61,7 +61,7 @@ export const classify = (error: unknown): AwsFailure => {
  * it), or — an AssumeRole made by an S3 client's credential refresh, outside any event — every
  * event of the account, all waiting for that one lookup.
  */
-export const callAttemptTimeout = Duration.seconds(10)
+const callAttemptTimeout = Duration.seconds(10)
 
 /** Fails one attempt that has not answered within `callAttemptTimeout` with `onTimeout`'s error. */
 export const withinAttemptTimeout = <E>(onTimeout: (detail: string) => E) =>
