@@ -150,12 +150,10 @@ export const make = (sts: StsApi) =>
           Effect.tapError(() => cache.invalidate(account)),
           // The first event to ask runs the AssumeRole; if its deadline interrupts it, the events
           // waiting for it receive that interruption only, which is no answer: they ask again.
-          // (An event that is itself interrupted stops here: this handler does not run for it.)
-          Effect.catchAllCause((cause) =>
-            Cause.isInterruptedOnly(cause)
-              ? Effect.zipRight(cache.invalidate(account), forAccount(account))
-              : Effect.failCause(cause)
-          )
+          // The cache has already dropped the interrupted lookup, so the first to ask starts a new
+          // one and the others share it. (An event that is itself interrupted stops here: this
+          // handler does not run for it.)
+          Effect.catchAllCause((cause) => Cause.isInterruptedOnly(cause) ? forAccount(account) : Effect.failCause(cause))
         )
 
     return { ownAccount, forAccount, invalidate: (account: AccountId) => cache.invalidate(account) }
