@@ -83,7 +83,7 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
                 contentLength: body.contentLength
               })
             ),
-            { service: "highvolt", operation: "submit", timeout: submitTimeoutMillis(body.contentLength) }
+            { service: "highvolt", operation: "submit", timeout: submitTimeoutMillis(body.contentLength), answerUnused: true }
           ).pipe(Effect.asVoid)
         ).pipe(Effect.withSpan("Highvolt.submit"))
 

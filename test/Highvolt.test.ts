@@ -117,6 +117,26 @@ describe("Highvolt", () => {
       expect(requests.map((r) => r.path.split("/").pop())).toEqual(["token", "query", ...Array(9).fill("token")])
     }))
 
+  it.effect("a submit answered 2xx is done even if its answer then stalls: it is not sent twice", () =>
+    Effect.gen(function*() {
+      const { result, requests } = yield* withHighvolt(
+        route(() => ({ status: 200, body: { status: "queued" }, stallBody: true })),
+        (h) => h.submit({ contentLength: 2, stream: Stream.make(new Uint8Array([123, 125])) })
+      )
+      expect(result._tag).toBe("Right")
+      expect(requests.filter((r) => r.path.endsWith("/submit"))).toHaveLength(1)
+    }))
+
+  it.effect("a query whose answer stalls is abandoned at its timeout and asked again", () =>
+    Effect.gen(function*() {
+      const { result, requests } = yield* withHighvolt(
+        route((_, i) => ({ status: 200, body: { status: "found", code: 200 }, stallBody: i === 1 })),
+        (h) => h.isKnown(sha256)
+      )
+      expect(result._tag === "Right" && result.right).toBe(true)
+      expect(requests.filter((r) => r.path.endsWith("/query"))).toHaveLength(2)
+    }))
+
   it.effect("a wrong PAT fails the cold start", () =>
     Effect.gen(function*() {
       const { result } = yield* withHighvolt(() => ({ status: 401, body: { error: "Session expired or invalid" } }), (h) => h.isKnown(sha256))

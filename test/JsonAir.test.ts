@@ -69,7 +69,7 @@ describe("JsonAir", () => {
       )
       expect(result._tag === "Left" && [result.left._tag, result.left.message]).toEqual([
         "ServiceError",
-        "jsonair config failed: no complete answer within 15s"
+        "jsonair config failed: no answer within 15s"
       ])
     }))
 

@@ -10,6 +10,11 @@ export interface CallContext {
   readonly timeout: Duration.DurationInput
   /** Secrets the request carries in its body (a login's PAT): never repeated in an error. */
   readonly secrets?: ReadonlyArray<Redacted.Redacted<string>>
+  /**
+   * The 2xx answer's body is not needed (a submit): it is still read, to free the connection,
+   * but failing to read it does not fail the call — retried, a submit would be sent twice.
+   */
+  readonly answerUnused?: true
 }
 
 const maxDetail = 300
@@ -82,9 +87,9 @@ export interface Answer {
 
 /**
  * Executes `request` and returns its 2xx answer; anything else becomes a `ServiceError`. The
- * timeout covers the whole exchange, answer body included: a server (or proxy) that sends its
- * headers and then stalls must not hold the call — at cold start, the container — for good.
- * Reading every answer to its end also returns the keep-alive socket to the agent (an unread
+ * timeout bounds the status and headers, then the answer body again: a server (or proxy) that
+ * stalls mid-answer must not hold the call — at cold start, the container — for good. Every
+ * answer is read to its end, which also returns the keep-alive socket to the agent (an unread
  * body keeps it, and every call would open a new connection, a TLS handshake each).
  * Transport failures keep only their message: the platform's error holds the request, headers
  * included. No detail repeats a secret the request carried.
@@ -95,10 +100,23 @@ export const execute = (
   context: CallContext
 ): Effect.Effect<Answer, ServiceError> => {
   const scrub = scrubberFor(request, context.secrets)
+  const bounded = (what: string) =>
+    Effect.timeoutFail({
+      duration: context.timeout,
+      onTimeout: () =>
+        new ServiceError({
+          service: context.service,
+          operation: context.operation,
+          reason: "timeout",
+          detail: `no ${what} within ${Duration.format(Duration.decode(context.timeout))}`
+        })
+    })
+  const asTransport = <A>(self: Effect.Effect<A, ServiceError | HttpClientError.HttpClientError>): Effect.Effect<A, ServiceError> =>
+    Effect.mapError(self, (error) => error._tag === "ServiceError" ? error : transportError(context, error, scrub))
   return client.execute(request).pipe(
-    Effect.flatMap((response): Effect.Effect<Answer, ServiceError | HttpClientError.ResponseError> =>
+    Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, ServiceError> =>
       response.status >= 200 && response.status < 300
-        ? Effect.map(response.text, (text): Answer => ({ status: response.status, text }))
+        ? Effect.succeed(response)
         : Effect.flatMap(describeFailure(response, scrub), (detail) =>
           Effect.fail(
             new ServiceError({
@@ -111,19 +129,15 @@ export const execute = (
             })
           ))
     ),
-    Effect.catchTags({
-      RequestError: (error) => Effect.fail(transportError(context, error, scrub)),
-      ResponseError: (error) => Effect.fail(transportError(context, error, scrub))
-    }),
-    Effect.timeoutFail({
-      duration: context.timeout,
-      onTimeout: () =>
-        new ServiceError({
-          service: context.service,
-          operation: context.operation,
-          reason: "timeout",
-          detail: `no complete answer within ${Duration.format(Duration.decode(context.timeout))}`
-        })
+    asTransport,
+    bounded("answer"),
+    Effect.flatMap((response): Effect.Effect<Answer, ServiceError> => {
+      const read = response.text.pipe(
+        Effect.map((text): Answer => ({ status: response.status, text })),
+        asTransport,
+        bounded("complete answer")
+      )
+      return context.answerUnused === true ? Effect.orElseSucceed(read, () => ({ status: response.status, text: "" })) : read
     })
   )
 }
