@@ -511,29 +511,39 @@ output_of() { tf output -raw "$1" 2>/dev/null || printf '<%s>' "$1"; }
 # does the apply: uploads in those accounts and Regions would go unscanned without a word.
 verify_stack_instances() {
   info "Checking every StackSet instance"
-  local set out account region failed=0 root=${ORG_ROOT_ID:-}
+  local set out account region status detailed reason targets failed=0 root=${ORG_ROOT_ID:-}
   [[ -n $root ]] || root=$(tfvars_value org_root_id)
   for set in "$(output_of forwarding_stack_set_name)" "$(output_of reader_stack_set_name)"; do
     # No reader StackSet with use_organization_account_access_role.
     [[ -z $set || $set == "<"* ]] && continue
     out=$(aws cloudformation list-stack-instances --region "$REGION" --stack-set-name "$set" \
-      --query "Summaries[?Status!='CURRENT'].[Account,Region,Status,StatusReason]" --output text 2>&1) ||
+      --query "Summaries[?Status!='CURRENT'].[Account,Region,Status,StackInstanceStatus.DetailedStatus,StatusReason]" --output text 2>&1) ||
       die "could not list the stack instances of $set: $out"
-    if [[ -n $out && $out != None ]]; then
-      printf '%s: error: stack instances of %s that are not CURRENT (account, Region, status, reason):\n' "$PROG" "$set" >&2
-      printf '%s\n' "$out" | sed 's/^/  - /' >&2
-      printf 'Once the cause is fixed, deploy them again:\n' >&2
-      while IFS=$'\t' read -r account region _; do
-        printf '  aws cloudformation update-stack-instances --region %s --stack-set-name %s --regions %s --deployment-targets OrganizationalUnitIds=%s,AccountFilterType=INTERSECTION,Accounts=%s\n' \
-          "$REGION" "$set" "$region" "$root" "$account" >&2
-      done <<<"$out"
+    [[ $out == None ]] && out=""
+    while IFS=$'\t' read -r account region status detailed reason; do
+      [[ -z $account ]] && continue
+      # A suspended (closing) account stays in the organization up to 90 days: nothing to fix.
+      if [[ $detailed == SKIPPED_SUSPENDED_ACCOUNT ]]; then
+        warn "$set: account $account is suspended, its stack in $region was skipped"
+        continue
+      fi
       failed=1
-    else
-      note "$set: every instance CURRENT"
-    fi
+      targets="--regions $region --deployment-targets OrganizationalUnitIds=$root,AccountFilterType=INTERSECTION,Accounts=$account"
+      printf '%s: error: %s: account %s, %s: %s (%s): %s\n' "$PROG" "$set" "$account" "$region" "$status" "$detailed" "$reason" >&2
+      if [[ $status == INOPERABLE ]]; then
+        # An inoperable instance (a failed delete) takes no updates: it must leave the StackSet,
+        # its left-over stack be deleted in the account, and the instance be added again.
+        printf '  aws cloudformation delete-stack-instances --region %s --stack-set-name %s %s --retain-stacks\n' "$REGION" "$set" "$targets" >&2
+        printf '  (then delete the left-over StackSet-%s-* stack in account %s, %s)\n' "$set" "$account" "$region" >&2
+        printf '  aws cloudformation create-stack-instances --region %s --stack-set-name %s %s\n' "$REGION" "$set" "$targets" >&2
+      else
+        printf '  aws cloudformation update-stack-instances --region %s --stack-set-name %s %s\n' "$REGION" "$set" "$targets" >&2
+      fi
+    done <<<"$out"
   done
   ((failed == 0)) ||
-    die "uploads in the accounts and Regions above are not scanned until their stacks are CURRENT. The reason column says why (often a service control policy, or a Region not enabled in the account); see terraform/README.md, Operations, Stacks"
+    die "uploads in the accounts and Regions above are not scanned until their stacks are CURRENT. Each line gives the reason (often a service control policy, or a Region not enabled in the account) and, once it is fixed, the command that deploys the stack again; see terraform/README.md, Operations, Stacks"
+  note "every stack instance CURRENT (suspended accounts aside)"
 }
 
 checklist() {

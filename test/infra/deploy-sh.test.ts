@@ -360,18 +360,30 @@ describe("deploy.sh fails cleanly", () => {
     expect(r.calls.some((c) => c.includes(" apply ") || c.includes("activate-organizations-access"))).toBe(false)
   })
 
-  it("when StackSet instances failed within the tolerance, naming each with its reason and how to redeploy it", () => {
-    const stale = "222233334444\\teu-west-1\\tOUTDATED\\tUser: arn:aws:sts::222233334444:assumed-role/x is not authorized to perform: iam:CreateRole with an explicit deny in a service control policy\\n" +
-      "555566667777\\tus-east-1\\tINOPERABLE\\tNone\\n"
+  it("when StackSet instances failed within the tolerance, naming each with its reason and how to deploy it again", () => {
+    const stale = "222233334444\\teu-west-1\\tOUTDATED\\tFAILED\\tUser: arn:aws:sts::222233334444:assumed-role/x is not authorized to perform: iam:CreateRole with an explicit deny in a service control policy\\n" +
+      "555566667777\\tus-east-1\\tINOPERABLE\\tINOPERABLE\\tNone\\n"
     const r = run([...complete, "--yes"], { env: { STUB_STALE_INSTANCES: stale } })
     expectCleanFailure(r, /not scanned until their stacks are CURRENT/)
-    expect(r.stderr).toContain("  - 222233334444\teu-west-1\tOUTDATED\tUser: arn:aws:sts::222233334444:assumed-role/x is not authorized")
-    expect(r.stderr).toContain("  - 555566667777\tus-east-1\tINOPERABLE")
+    expect(r.stderr).toContain(
+      "stub-forwarding_stack_set_name: account 222233334444, eu-west-1: OUTDATED (FAILED): User: arn:aws:sts::222233334444:assumed-role/x is not authorized"
+    )
     expect(r.stderr).toContain(
       "update-stack-instances --region us-east-1 --stack-set-name stub-forwarding_stack_set_name --regions eu-west-1 --deployment-targets OrganizationalUnitIds=r-ab12,AccountFilterType=INTERSECTION,Accounts=222233334444"
     )
-    expect(r.stderr).toContain("--regions us-east-1 --deployment-targets OrganizationalUnitIds=r-ab12,AccountFilterType=INTERSECTION,Accounts=555566667777")
+    // An inoperable instance takes no update: out of the StackSet, then in again.
+    expect(r.stderr).toContain("account 555566667777, us-east-1: INOPERABLE (INOPERABLE)")
+    expect(r.stderr).toContain("delete-stack-instances --region us-east-1 --stack-set-name stub-forwarding_stack_set_name --regions us-east-1 --deployment-targets OrganizationalUnitIds=r-ab12,AccountFilterType=INTERSECTION,Accounts=555566667777 --retain-stacks")
+    expect(r.stderr).toContain("create-stack-instances --region us-east-1 --stack-set-name stub-forwarding_stack_set_name --regions us-east-1")
+    expect(r.stderr).not.toMatch(/update-stack-instances[^\n]*Accounts=555566667777/)
     expect(r.stdout).not.toContain("Post-deployment checklist")
+  })
+
+  it("warns, without failing, about a suspended account's skipped stack", () => {
+    const r = run([...complete, "--yes"], { env: { STUB_STALE_INSTANCES: "888899990000\\tus-east-1\\tOUTDATED\\tSKIPPED_SUSPENDED_ACCOUNT\\tNone\\n" } })
+    expect(r.status).toBe(0)
+    expect(r.stderr).toContain("warning: stub-forwarding_stack_set_name: account 888899990000 is suspended, its stack in us-east-1 was skipped")
+    expect(r.stdout).toContain("Post-deployment checklist")
   })
 
   it("on an unknown option or a missing option value", () => {
