@@ -4,14 +4,12 @@
  * 200 in both outcomes, with the verdict in the body's `code` (a quirk of the server).
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, type Redacted, Ref, Schedule, Schema, Stream } from "effect"
+import { Context, Effect, Layer, Ref, Schema, Stream } from "effect"
 import type { Sha256 } from "./Domain.js"
-import { apiBase, login } from "./internal/auth.js"
+import { apiBase, session } from "./internal/auth.js"
 import { decodeJson, execute } from "./internal/http.js"
-import * as Retry from "./Retry.js"
 import { ScannerConfig } from "./ScannerConfig.js"
 import { ServiceError } from "./ServiceError.js"
-import * as TokenCache from "./TokenCache.js"
 
 /** A submission body streamed with its exact length (see `SubmissionBody`). */
 export interface SubmitBody {
@@ -37,28 +35,12 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
       const config = yield* ScannerConfig
       const client = yield* HttpClient.HttpClient
       const base = apiBase(config.highvolt.url, "/api/v1/highvolt")
-      const tokens = yield* TokenCache.make(
-        login(client, "highvolt", base, config.highvolt.pat),
-        (e) => e instanceof ServiceError && e.unauthorized
-      )
-      yield* tokens.current
-
-      /**
-       * Transient failures are retried, each attempt with the token in use: a retry loop that
-       * outlives its token (a large submit behind a full queue) moves on to a fresh one. It
-       * cannot count on a 401 for that: highvolt-server (Go) answers a large body sent with a
-       * dead token by 401 and a closed connection, which the client sees as a broken pipe. A
-       * failed login ends the call: it has had its own retries (`loginRetry`), and retrying
-       * around it again would make up to 9 × 9 logins.
-       */
-      const withToken = <A>(call: (jwt: Redacted.Redacted<string>) => Effect.Effect<A, ServiceError>) =>
-        tokens.authorized(call).pipe(
-          Effect.retry(Retry.transientRetry<ServiceError>().pipe(Schedule.whileInput((e: ServiceError) => e.operation !== "login")))
-        )
+      const auth = yield* session(client, "highvolt", base, config.highvolt.pat)
+      yield* auth.current
 
       const queryContext = { service: "highvolt", operation: "query", timeout: "15 seconds" } as const
       const isKnown = (sha256: Sha256) =>
-        withToken((jwt) =>
+        auth.call((jwt) =>
           execute(
             client,
             HttpClientRequest.post(`${base}/query`).pipe(
@@ -73,7 +55,7 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
         )
 
       const submit = (body: SubmitBody) =>
-        withToken((jwt) =>
+        auth.call((jwt) =>
           execute(
             client,
             HttpClientRequest.post(`${base}/submit`).pipe(

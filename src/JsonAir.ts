@@ -6,13 +6,11 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer, ParseResult, Schema } from "effect"
 import { Environment } from "./Environment.js"
-import { apiBase, login } from "./internal/auth.js"
+import { apiBase, session } from "./internal/auth.js"
 import { execute } from "./internal/http.js"
-import * as Retry from "./Retry.js"
 import { ScannerConfig, ScannerConfigDocument, type ScannerConfigShape } from "./ScannerConfig.js"
 import { Secrets } from "./Secrets.js"
 import { ServiceError } from "./ServiceError.js"
-import * as TokenCache from "./TokenCache.js"
 
 /** Raised when the profile's document is not a valid scanner configuration; names each bad field. */
 export class ConfigDocumentError extends Schema.TaggedError<ConfigDocumentError>()("ConfigDocumentError", {
@@ -75,14 +73,11 @@ export class JsonAir extends Context.Tag("highvolt/JsonAir")<JsonAir, {
       const client = yield* HttpClient.HttpClient
       const base = apiBase(env.jsonairUrl.href, "/api/v1/jsonair")
       const pat = yield* secrets.jsonairPat(env.secretName)
-      const tokens = yield* TokenCache.make(
-        login(client, "jsonair", base, pat),
-        (e) => e instanceof ServiceError && e.unauthorized
-      )
+      const auth = yield* session(client, "jsonair", base, pat)
       const profile = `${env.jsonairType}/${env.jsonairName}`
       const context = { service: "jsonair", operation: "config", timeout: "15 seconds" } as const
 
-      const download = tokens.authorized((jwt) =>
+      const download = auth.call((jwt) =>
         execute(
           client,
           HttpClientRequest.get(`${base}/config`).pipe(
@@ -99,9 +94,7 @@ export class JsonAir extends Context.Tag("highvolt/JsonAir")<JsonAir, {
           ),
           Effect.mapError((error) =>
             error.status === 404 ? new ServiceError({ ...error, detail: `profile ${profile} does not exist` }) : error
-          ),
-          // The call is retried, not the login around it (which has its own retries).
-          Effect.retry(Retry.transientRetry<ServiceError>())
+          )
         )
       )
 
