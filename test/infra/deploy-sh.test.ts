@@ -20,10 +20,14 @@ beforeAll(async () => {
 })
 
 describe("shell quality", () => {
-  it("passes shellcheck with no finding", () => {
+  // A fresh machine has Node and npm only: without shellcheck the test says so and skips; in CI
+  // (.ci/run installs it) a missing shellcheck is a failure, never a skip.
+  it("passes shellcheck with no finding", (ctx) => {
     const which = spawnSync("sh", ["-c", "command -v shellcheck"], { encoding: "utf8" })
     if (which.status !== 0) {
-      throw new Error("shellcheck is not installed: apt-get install -y shellcheck (the CI installs it in .ci/run)")
+      if (process.env["CI"] === "true") throw new Error("shellcheck is not installed, and CI requires it (.ci/run installs it)")
+      console.warn("deploy.sh: shellcheck is not installed (apt-get install -y shellcheck); skipping its check. CI runs it.")
+      ctx.skip("shellcheck is not installed")
     }
     const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", script], { encoding: "utf8" })
     expect(result.stdout + result.stderr).toBe("")
