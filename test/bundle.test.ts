@@ -9,8 +9,8 @@ import { statSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { cloudTrail } from "../src/local/EventFactory.js"
-import * as LocalStack from "../src/local/LocalStack.js"
+import { cloudTrail } from "../emulators/EventFactory.js"
+import * as LocalStack from "../emulators/LocalStack.js"
 
 const root = join(import.meta.dirname, "..")
 let scope: Scope.CloseableScope

@@ -12,9 +12,9 @@ import { Effect, Exit, Scope } from "effect"
 import { createHash } from "node:crypto"
 import { createInterface } from "node:readline"
 import { Readable } from "node:stream"
-import { cloudTrail } from "../../src/local/EventFactory.js"
-import * as LocalStack from "../../src/local/LocalStack.js"
-import { defaults } from "../../src/local/Fixtures.js"
+import { cloudTrail } from "../../emulators/EventFactory.js"
+import * as LocalStack from "../../emulators/LocalStack.js"
+import { defaults } from "../../emulators/Fixtures.js"
 import { objectChunks } from "./bytes.js"
 
 export interface StackOptions {

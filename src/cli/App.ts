@@ -4,7 +4,7 @@
  */
 import { Effect, type Layer, type Scope } from "effect"
 import { AppLayer } from "../AppLayer.js"
-import * as LocalStack from "../local/LocalStack.js"
+import * as LocalStack from "../../emulators/LocalStack.js"
 
 /** Starts the embedded stack and points this process at it (the AWS SDK reads process.env). */
 export const useLocalStack = (options?: LocalStack.LocalStackOptions): Effect.Effect<LocalStack.LocalStackHandle, never, Scope.Scope> =>

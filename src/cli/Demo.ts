@@ -7,9 +7,9 @@
  * the Lambda, and shows the outcomes and what highvolt-server received.
  */
 import { Console, Effect, Either } from "effect"
-import { demoConfig, defaults } from "../local/Fixtures.js"
-import { cloudTrail, notification, type ObjectRef, s3EventBridge, sqsMessage } from "../local/EventFactory.js"
-import type { LocalStackHandle } from "../local/LocalStack.js"
+import { demoConfig, defaults } from "../../emulators/Fixtures.js"
+import { cloudTrail, notification, type ObjectRef, s3EventBridge, sqsMessage } from "../../emulators/EventFactory.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import { isFailed } from "../Outcome.js"
 import { useLocalStack, withApp } from "./App.js"
 import * as Files from "./DemoFiles.js"

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { canaryMarker } from "../../src/local/Fixtures.js"
+import { canaryMarker } from "../../emulators/Fixtures.js"
 
 const root = join(import.meta.dirname, "../..")
 

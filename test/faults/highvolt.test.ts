@@ -9,7 +9,7 @@
  * full queue, a JWT expiring by lifetime, 429 ×2 at login under a 50-event burst.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import {
   answer,
   cloudTrail,

@@ -7,8 +7,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { Effect } from "effect"
-import { demoConfig } from "../../src/local/Fixtures.js"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import { demoConfig } from "../../emulators/Fixtures.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import {
   answer,
   cloudTrail,

@@ -10,7 +10,7 @@
  * AssumeRole; AWS secret keys nowhere (they only sign).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import {
   cloudTrail,
   type Invoked,

@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import {
   answer,
   cloudTrail,

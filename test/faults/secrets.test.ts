@@ -5,7 +5,7 @@
  * (one GetSecretValue, no JSONAir call) with a message naming the secret — never its value.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import {
   answer,
   cloudTrail,

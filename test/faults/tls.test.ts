@@ -12,7 +12,7 @@ import * as os from "node:os"
 import { join } from "node:path"
 import * as tls from "node:tls"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import {
   answer,
   cloudTrail,

@@ -5,7 +5,7 @@
  */
 import * as net from "node:net"
 import { Effect, Exit, Scope } from "effect"
-import * as LocalStack from "../../src/local/LocalStack.js"
+import * as LocalStack from "../../emulators/LocalStack.js"
 
 // ---------------------------------------------------------------------------------------------
 // Loopback only

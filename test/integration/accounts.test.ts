@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import * as diagnostics from "node:diagnostics_channel"
 import type * as net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import { cloudTrail, notification, type ObjectRef, s3EventBridge, sqsBatch, sqsMessage } from "./events.js"
 import {
   type Container,

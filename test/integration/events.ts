@@ -1,2 +1,2 @@
 /** The event builders live with the local stack (the demo uses them too). */
-export * from "../../src/local/EventFactory.js"
+export * from "../../emulators/EventFactory.js"

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto"
 import { Effect, Layer, Ref } from "effect"
 import { AppLayer } from "../../src/AppLayer.js"
 import { type LambdaHandler, makeHandler } from "../../src/LambdaHandler.js"
-import * as LocalStack from "../../src/local/LocalStack.js"
+import * as LocalStack from "../../emulators/LocalStack.js"
 import type { Outcome } from "../../src/Outcome.js"
 import { OutcomeLog } from "../../src/OutcomeLog.js"
 

@@ -9,7 +9,7 @@ import * as diagnostics from "node:diagnostics_channel"
 import type * as net from "node:net"
 import { setTimeout as sleep } from "node:timers/promises"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import { cloudTrail, type ObjectRef, s3EventBridge } from "./events.js"
 import { type Container, highvoltRequests, newContainer, pdf, sha256, type Stack, startStack, submissionsOf } from "./helpers.js"
 

@@ -12,8 +12,8 @@ import { join } from "node:path"
 import { tmpdir } from "node:os"
 import { Readable } from "node:stream"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { defaults, demoConfig, demoMimeTypes } from "../../src/local/Fixtures.js"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import { defaults, demoConfig, demoMimeTypes } from "../../emulators/Fixtures.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import { cloudTrail, type ObjectRef } from "./events.js"
 import { type Container, newContainer, pdf, sha256, type Stack, startStack, submissionsOf } from "./helpers.js"
 
@@ -87,7 +87,7 @@ beforeAll(async () => {
     config: (url) => ({ ...demoConfig(url, defaults.highvoltPat), core: { mime_types: demoMimeTypes, max_file_size: 512 * MiB } }),
     // The real server's 10 s read timeout assumes it has its own CPU. Here the emulator decodes and
     // hashes the 400 MiB body on the same thread (and the same 2 cores) as the scanner that sends
-    // it; its timeout is tested in test/local/Faults.test.ts.
+    // it; its timeout is tested in test/emulators/Faults.test.ts.
     highvolt: { readTimeoutMs: 60_000 }
   })
   stack = env.stack

@@ -6,8 +6,8 @@
  */
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { defaults, demoConfig, demoMimeTypes } from "../../src/local/Fixtures.js"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import { defaults, demoConfig, demoMimeTypes } from "../../emulators/Fixtures.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import { cloudTrail, notification, notificationEventId, type ObjectRef, s3EventBridge, sqsBatch, sqsMessage } from "./events.js"
 import {
   type Container,

@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { emfDocument } from "../../src/Metrics.js"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import { cloudTrail, notification, notificationEventId, type ObjectRef, s3EventBridge, sqsBatch, sqsMessage } from "./events.js"
 import {
   type Container,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import * as http from "node:http"
-import * as LocalStack from "../../src/local/LocalStack.js"
+import * as LocalStack from "../../emulators/LocalStack.js"
 import { login, postJson, request } from "./clients.js"
 
 const hashes = (data: Buffer) => ({

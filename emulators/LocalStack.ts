@@ -9,13 +9,13 @@
  */
 import { Context, Effect, Layer, type Scope } from "effect"
 import { defaults, demoConfig } from "./Fixtures.js"
-import * as Highvolt from "./Highvolt.js"
-import { type AccessKey, makeIam } from "./Iam.js"
-import * as JsonAir from "./JsonAir.js"
+import * as Highvolt from "./HighvoltEmulator.js"
+import { type AccessKey, makeIam } from "./IamEmulator.js"
+import * as JsonAir from "./JsonAirEmulator.js"
 import type { RateLimit } from "./internal/rateLimit.js"
-import * as S3 from "./S3.js"
-import * as SecretsManager from "./SecretsManager.js"
-import * as Sts from "./Sts.js"
+import * as S3 from "./S3Emulator.js"
+import * as SecretsManager from "./SecretsManagerEmulator.js"
+import * as Sts from "./StsEmulator.js"
 
 export type { RateLimit }
 

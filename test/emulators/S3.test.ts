@@ -4,7 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { Readable } from "node:stream"
-import * as LocalStack from "../../src/local/LocalStack.js"
+import * as LocalStack from "../../emulators/LocalStack.js"
 import { s3Client, stsClient } from "./clients.js"
 
 const attempt = <A>(f: () => Promise<A>) =>

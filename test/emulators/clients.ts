@@ -3,7 +3,7 @@ import { S3Client } from "@aws-sdk/client-s3"
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager"
 import { STSClient } from "@aws-sdk/client-sts"
 import * as http from "node:http"
-import type { LocalStackHandle } from "../../src/local/LocalStack.js"
+import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 
 export interface Creds {
   readonly accessKeyId: string

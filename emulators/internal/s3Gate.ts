@@ -6,8 +6,8 @@
  */
 import * as http from "node:http"
 import { setTimeout as sleep } from "node:timers/promises"
-import type { Iam } from "../Iam.js"
-import type { AwsCallRecord } from "./aws.js"
+import type { Iam } from "../IamEmulator.js"
+import type { AwsCallRecord } from "./awsProtocol.js"
 import {
   accessDenied,
   authError,
@@ -21,7 +21,7 @@ import {
   wrongRegion
 } from "./s3Xml.js"
 import { newVersionId, type Registry, shadowBucketOf } from "./s3Store.js"
-import { xmlEscape } from "./aws.js"
+import { xmlEscape } from "./awsProtocol.js"
 
 export type S3Fault =
   /** 503 SlowDown. */

@@ -5,7 +5,7 @@
  */
 import type * as http from "node:http"
 import { setTimeout as sleep } from "node:timers/promises"
-import { drain, sendJson } from "./http.js"
+import { drain, sendJson } from "./jsonHttp.js"
 
 export type HttpFault =
   /** Reads the request, then answers `status` (with the server's usual body for it unless `body` is given). */

@@ -3,7 +3,7 @@ import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager"
 import { AssumeRoleCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import * as LocalStack from "../../src/local/LocalStack.js"
+import * as LocalStack from "../../emulators/LocalStack.js"
 import { s3Client, secretsClient, stsClient } from "./clients.js"
 
 const attempt = <A>(f: () => Promise<A>) =>

@@ -1,7 +1,7 @@
 /** Bits the AWS emulators (STS, Secrets Manager, the S3 gate) share. */
 import { randomUUID } from "node:crypto"
 import type * as http from "node:http"
-import type { AuthFailure } from "../Iam.js"
+import type { AuthFailure } from "../IamEmulator.js"
 
 export const xmlEscape = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;")

@@ -6,11 +6,11 @@
  */
 import type * as http from "node:http"
 import { Effect, type Scope } from "effect"
-import { type AwsCallRecord, type AwsError, makeErrorQueue, queryAuthError, requestId, xmlEscape } from "./internal/aws.js"
-import { readBody } from "./internal/http.js"
+import { type AwsCallRecord, type AwsError, makeErrorQueue, queryAuthError, requestId, xmlEscape } from "./internal/awsProtocol.js"
+import { readBody } from "./internal/jsonHttp.js"
 import { sha256Hex } from "./internal/sigv4.js"
-import { listen } from "./internal/server.js"
-import type { Iam, Session } from "./Iam.js"
+import { listen } from "./internal/loopbackServer.js"
+import type { Iam, Session } from "./IamEmulator.js"
 
 export interface StsOptions {
   readonly iam: Iam

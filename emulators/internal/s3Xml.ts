@@ -1,8 +1,8 @@
 /** S3's XML error documents and the errors the gate answers, in S3's own words. */
 import type * as http from "node:http"
 import { randomBytes } from "node:crypto"
-import type { AuthFailure } from "../Iam.js"
-import { xmlEscape } from "./aws.js"
+import type { AuthFailure } from "../IamEmulator.js"
+import { xmlEscape } from "./awsProtocol.js"
 
 export interface S3Error {
   readonly status: number

@@ -2,7 +2,7 @@ import { GetCallerIdentityCommand } from "@aws-sdk/client-sts"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import * as net from "node:net"
-import { LocalStack } from "../../src/local/LocalStack.js"
+import { LocalStack } from "../../emulators/LocalStack.js"
 import { stsClient } from "./clients.js"
 
 const port = (url: string) => Number(new URL(url).port)

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import type * as http from "node:http"
-import { clientIp, isRecord, parseJson, readBody, type RequestRecord, sendJson } from "./http.js"
+import { clientIp, isRecord, parseJson, readBody, type RequestRecord, sendJson } from "./jsonHttp.js"
 import * as Jwt from "./jwt.js"
 import { makeTokenBuckets, type RateLimit } from "./rateLimit.js"
 

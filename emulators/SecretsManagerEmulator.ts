@@ -6,11 +6,11 @@
 import { randomBytes, randomUUID } from "node:crypto"
 import type * as http from "node:http"
 import { Effect, type Scope } from "effect"
-import { type AwsCallRecord, type AwsError, jsonAuthError, makeErrorQueue, requestId } from "./internal/aws.js"
-import { isRecord, parseJson, readBody } from "./internal/http.js"
-import { listen } from "./internal/server.js"
+import { type AwsCallRecord, type AwsError, jsonAuthError, makeErrorQueue, requestId } from "./internal/awsProtocol.js"
+import { isRecord, parseJson, readBody } from "./internal/jsonHttp.js"
+import { listen } from "./internal/loopbackServer.js"
 import { sha256Hex } from "./internal/sigv4.js"
-import type { Iam } from "./Iam.js"
+import type { Iam } from "./IamEmulator.js"
 
 /** A secret's value: text, or bytes (served as `SecretBinary`). */
 export type SecretValue = string | Uint8Array

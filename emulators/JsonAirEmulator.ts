@@ -6,9 +6,9 @@
 import type * as http from "node:http"
 import { Effect, type Scope } from "effect"
 import { describeFault, type FaultControls, makeFaultQueue, playFault } from "./internal/faults.js"
-import { BodyTooLarge, isRecord, parseJson, readBody, record, type RequestRecord, sendJson, sendText } from "./internal/http.js"
+import { BodyTooLarge, isRecord, parseJson, readBody, record, type RequestRecord, sendJson, sendText } from "./internal/jsonHttp.js"
 import { defaultAuthRateLimit, type RateLimit } from "./internal/rateLimit.js"
-import { listen } from "./internal/server.js"
+import { listen } from "./internal/loopbackServer.js"
 import { type AuthControls, type AuthCounters, initialAuthCounters, makeTokenAuth, unauthorized } from "./internal/tokenAuth.js"
 
 export type JsonAirEndpoint = "auth" | "config"

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import { createHash } from "node:crypto"
-import { Base64Digest } from "../../src/local/internal/base64Digest.js"
-import { SubmissionParser } from "../../src/local/internal/submissionParser.js"
+import { Base64Digest } from "../../emulators/internal/base64Digest.js"
+import { SubmissionParser } from "../../emulators/internal/submissionParser.js"
 
 /** Splits `data` at the given (sorted, deduplicated) cut points. */
 const split = (data: Buffer, cuts: ReadonlyArray<number>) => {

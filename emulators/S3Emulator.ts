@@ -13,8 +13,8 @@ import * as http from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, type Scope } from "effect"
-import type { Iam } from "./Iam.js"
-import type { AwsCallRecord } from "./internal/aws.js"
+import type { Iam } from "./IamEmulator.js"
+import type { AwsCallRecord } from "./internal/awsProtocol.js"
 import { makeFaults, makeGate, type S3Counters, type S3Faults } from "./internal/s3Gate.js"
 import {
   type BucketInfo,
@@ -28,7 +28,7 @@ import {
   type Version
 } from "./internal/s3Store.js"
 import { loadS3rver } from "./internal/loadS3rver.js"
-import { listen } from "./internal/server.js"
+import { listen } from "./internal/loopbackServer.js"
 
 export type { BucketInfo, ObjectBody, StorageClass }
 export type { S3Counters, S3Fault, S3FaultTarget, S3Faults } from "./internal/s3Gate.js"
