@@ -16,10 +16,11 @@ import { Effect, Stream } from "effect"
 import { createHash, randomFillSync } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
-import { DefaultMemoryLimit, digestStream } from "../src/Digest.js"
+import { digestStream } from "../src/Digest.js"
 import { tuneHeapForStreaming } from "../src/HeapTuning.js"
-import type { Digests } from "../src/Domain.js"
-import { submissionBody } from "../src/SubmissionBody.js"
+import { DefaultMemoryLimit } from "../src/Spool.js"
+import { submissionBody } from "../src/Submission.js"
+import { benchFields } from "./internal/fields.js"
 import type { Bench } from "./types.js"
 
 const MiB = 1024 * 1024
@@ -51,16 +52,6 @@ const ceiling = (chunks: ReadonlyArray<Buffer>, base64: "none" | "text" | "bytes
   return out + sha256.digest("hex").length + sha1.digest("hex").length + md5.digest("hex").length
 }
 
-const fields = (digests: Digests) => ({
-  mimetype: "application/octet-stream",
-  timestamp: new Date(),
-  digests,
-  fullPath: "s3://bench/object.bin",
-  filename: "object.bin",
-  dataOrigin: { os: { hostname: "bench" } },
-  s3: { bucket: "bench", key: "object.bin" }
-})
-
 /** One chunk per pull, like a network body. */
 const body = (chunks: ReadonlyArray<Buffer>) => Stream.suspend(() => Stream.fromIteratorSucceed(chunks.values(), 1))
 
@@ -74,7 +65,7 @@ const ours = (objects: ReadonlyArray<ReadonlyArray<Buffer>>, submit: boolean) =>
           inspectHead: (head) => Effect.succeed(head.length)
         })
         if (!submit) return 0
-        const streamed = submissionBody(fields(scanned.digests), scanned.content)
+        const streamed = submissionBody(benchFields(scanned.digests, "object.bin"), scanned.content)
         const sent = yield* Stream.runFold(streamed.stream, 0, (n, b) => n + b.length)
         if (sent !== streamed.contentLength) throw new Error(`sent ${sent} of ${streamed.contentLength}`)
         return sent

@@ -9,14 +9,14 @@ import type { Sha256 } from "./Domain.js"
 export type Verdict = "submitted" | "duplicate"
 
 export class InFlight extends Context.Tag("highvolt/InFlight")<InFlight, {
-  readonly once: <E>(sha256: Sha256, work: Effect.Effect<Verdict, E>) => Effect.Effect<Verdict, E>
+  readonly once: <E, R>(sha256: Sha256, work: Effect.Effect<Verdict, E, R>) => Effect.Effect<Verdict, E, R>
 }>() {
   static readonly layer = Layer.sync(InFlight, () => {
     const running = new Map<string, Deferred.Deferred<void, unknown>>()
     // Uninterruptible from the check to the exit handler being in place (interruptible again
     // while waiting or working): an interruption between registering and attaching the handler
     // would leave every later event with these bytes waiting for work that nobody runs.
-    const once = <E>(sha256: Sha256, work: Effect.Effect<Verdict, E>): Effect.Effect<Verdict, E> =>
+    const once = <E, R>(sha256: Sha256, work: Effect.Effect<Verdict, E, R>): Effect.Effect<Verdict, E, R> =>
       Effect.uninterruptibleMask((restore) => {
         const leader = running.get(sha256)
         if (leader !== undefined) {

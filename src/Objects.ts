@@ -35,6 +35,7 @@ export const ObjectErrorReason = Schema.Literal(
   "unavailable",
   "failed"
 )
+export type ObjectErrorReason = typeof ObjectErrorReason.Type
 
 /** Raised when an object cannot be read, with where it is and what S3 said. */
 export class ObjectError extends Schema.TaggedError<ObjectError>()("ObjectError", {
@@ -66,7 +67,7 @@ export interface OpenedObject {
 }
 
 /** S3's error codes, as outcomes. SSE-C objects answer 400 InvalidRequest and name the encryption. */
-const reasonOf = (code: string, status: number | undefined, message: string, transient: boolean): typeof ObjectErrorReason.Type => {
+const reasonOf = (code: string, status: number | undefined, message: string, transient: boolean): ObjectErrorReason => {
   if (code === "NoSuchKey" || code === "NoSuchVersion" || (code === "NotFound" && status === 404)) return "not-found"
   if (code === "InvalidObjectState") return "archived"
   if (code === "InvalidRequest" && /server side encryption|customer/i.test(message)) return "sse-c"
@@ -157,7 +158,7 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api, maxClients = 
 
     const get = (location: ObjectLocation, key: string) => {
       const versionId = Option.getOrUndefined(location.versionId)
-      const fail = (reason: typeof ObjectErrorReason.Type, detail: string) =>
+      const fail = (reason: ObjectErrorReason, detail: string) =>
         new ObjectError({
           account: location.account,
           region: location.region,

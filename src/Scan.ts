@@ -1,47 +1,170 @@
 /**
- * The per-event program: one decoded event item in, exactly one `Outcome` out. It reads the
- * object once — size check, MIME check on the first 1 MiB, digests and spool in one pass —
- * asks highvolt-server whether the SHA256 is known, and submits it if not. Every failure ends
- * as a `failed` outcome with its tagged error; nothing escapes as an exception.
+ * The per-event program: one decoded event item in, exactly one `Outcome` out. Its steps, in
+ * the order the product takes them:
+ *
+ *   open the object → check its size → read its head and detect the MIME type → digest (and
+ *   keep) the rest in the same pass → ask highvolt-server whether the SHA256 is known → submit
+ *   → outcome.
+ *
+ * Reading is retried as a whole when S3 breaks off mid-body; every way a scan can end becomes
+ * an outcome in `Outcome.settle`, so nothing escapes as an exception.
  */
 import type { FileSystem } from "@effect/platform"
-import { Cause, Clock, Data, Effect, ExecutionStrategy, Exit, Option, Scope } from "effect"
+import { Clock, Effect, ExecutionStrategy, Exit, Option, Scope } from "effect"
 import { DataOrigin } from "./DataOrigin.js"
-import { type Content, digestStream } from "./Digest.js"
-import type { Digests, EventItem, Ignored, ObjectCreated, SkipReason } from "./Domain.js"
+import * as Deadline from "./Deadline.js"
+import { digestStream } from "./Digest.js"
+import type { Digests, EventItem, Ignored, ObjectCreated } from "./Domain.js"
 import { Highvolt } from "./Highvolt.js"
 import { InFlight } from "./InFlight.js"
 import * as Mime from "./Mime.js"
 import { ObjectError, Objects, type OpenedObject } from "./Objects.js"
-import type { Findings, Location, Outcome } from "./Outcome.js"
-import * as Deadline from "./Deadline.js"
+import { type Completed, type Ending, type Location, type Outcome, settle, Skipped } from "./Outcome.js"
 import * as Retry from "./Retry.js"
 import { ScannerConfig } from "./ScannerConfig.js"
-import { submissionBody } from "./SubmissionBody.js"
-
-/** Ends an event as skipped: not an error, a decision (internal to the scan). */
-class Skip extends Data.TaggedError("Skip")<{ readonly reason: SkipReason; readonly detail: string } & Findings> {}
+import type { Content } from "./Spool.js"
+import { fieldsOf, maxSubmittableBytes, submissionBody } from "./Submission.js"
 
 /** The services one scan needs; all are built once per container. */
 export type ScanServices = ScannerConfig | Objects | Highvolt | InFlight | DataOrigin | FileSystem.FileSystem
 
+/** An object read to its end: what the rest of the scan works from. */
+interface ReadObject {
+  readonly opened: OpenedObject
+  readonly mimetype: string
+  readonly digests: Digests
+  /** The raw bytes, kept (in memory or spooled) until the event ends. */
+  readonly content: Content
+}
+
+/** Opens the object the event names (its version, when the event gave one). */
+const open = Effect.fn("Scan.open")(function*(event: ObjectCreated) {
+  const objects = yield* Objects
+  return yield* objects.open({
+    account: event.account,
+    region: event.region,
+    bucket: event.bucket,
+    key: event.key,
+    versionId: event.versionId
+  })
+})
+
+/** Skips what cannot or need not be analyzed, before a byte of it is downloaded. */
+const checkSize = Effect.fn("Scan.checkSize")(function*(opened: OpenedObject) {
+  const config = yield* ScannerConfig
+  const bytes = opened.contentLength
+  // An empty object (a console "folder" marker, a placeholder) holds nothing to analyze, and
+  // highvolt-server requires a non-empty file_data.
+  if (bytes === 0) return yield* new Skipped({ reason: "size", detail: "empty object: nothing to analyze", bytes })
+  if (bytes > config.core.max_file_size) {
+    return yield* new Skipped({ reason: "size", detail: `${bytes} bytes exceeds max_file_size ${config.core.max_file_size}`, bytes })
+  }
+  if (bytes > maxSubmittableBytes) {
+    return yield* new Skipped({ reason: "size", detail: `${bytes} bytes: its base64 would exceed highvolt-server's 1 GiB body limit`, bytes })
+  }
+})
+
+/** The MIME type of the object's head, if the allow-list takes it. */
+const detectMime = (opened: OpenedObject) => (head: Uint8Array) =>
+  Effect.gen(function*() {
+    const config = yield* ScannerConfig
+    const mimetype = yield* Mime.detect(head)
+    if (config.core.mime_types.allows(mimetype)) return mimetype
+    return yield* new Skipped({ reason: "mime", detail: `${mimetype} is not in the allow-list`, mimetype, bytes: opened.contentLength })
+  })
+
 /**
- * The largest object highvolt-server can take: its request body is limited to 1 GiB, and the
- * base64 of the file is 4/3 of it (1 MiB is left for the other fields). Larger objects would
- * only ever be refused (413), whatever `max_file_size` says.
+ * Reads the body once: the head goes to MIME detection before anything past it is pulled (a
+ * disallowed type is never downloaded), and the same pass digests and keeps every byte.
  */
-export const maxSubmittableBytes = Math.floor((1024 ** 3 - 1024 ** 2) / 4) * 3
+const detectAndDigest = Effect.fn("Scan.detectAndDigest")(function*(event: ObjectCreated, opened: OpenedObject) {
+  const { content, digests, head: mimetype } = yield* digestStream(opened.body, {
+    expectedBytes: opened.contentLength,
+    inspectHead: detectMime(opened)
+  }).pipe(
+    // A body shorter or longer than S3 announced is a broken transfer: worth another read.
+    Effect.catchTag("BodyLengthMismatch", (mismatch) =>
+      new ObjectError({
+        account: event.account,
+        region: event.region,
+        bucket: event.bucket,
+        key: opened.key,
+        ...Option.match(opened.versionId, { onNone: () => ({}), onSome: (versionId) => ({ versionId }) }),
+        reason: "unavailable",
+        detail: mismatch.message
+      }))
+  )
+  return { opened, mimetype, digests, content } satisfies ReadObject
+})
 
-/** The last segment of a key: what the product page calls `filename`. */
-export const filenameOf = (key: string): string => key.split("/").filter((s) => s !== "").pop() ?? key
+/**
+ * Runs one read attempt in a scope of its own: a failed attempt's spool file is removed before
+ * the next attempt starts, a successful one lives as long as the event's scope.
+ */
+const inAttemptScope = <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
+  Effect.flatMap(Effect.scope, (outer) =>
+    Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (scope) =>
+      attempt.pipe(
+        Scope.extend(scope),
+        Effect.onExit((exit) => Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void)
+      )))
 
-const locationOf = (event: ObjectCreated, key = event.key.primary, versionId = event.versionId): Location => ({
+/** Open → check size → detect and digest; a connection lost mid-body reads again (a skip does not). */
+const read = (event: ObjectCreated) =>
+  Effect.gen(function*() {
+    const opened = yield* open(event)
+    yield* checkSize(opened)
+    return yield* detectAndDigest(event, opened)
+  }).pipe(inAttemptScope, Effect.retry(Retry.transientRetry()))
+
+/** Sends the object to highvolt-server for analysis. */
+const submit = Effect.fn("Scan.submit")(function*(event: ObjectCreated, object: ReadObject) {
+  const highvolt = yield* Highvolt
+  const dataOrigin = yield* DataOrigin
+  const timestamp = new Date(yield* Clock.currentTimeMillis)
+  const fields = fieldsOf({ event, opened: object.opened, mimetype: object.mimetype, digests: object.digests, timestamp, dataOrigin })
+  yield* highvolt.submit(submissionBody(fields, object.content))
+})
+
+/**
+ * Asks highvolt-server whether the bytes were already analyzed and submits them if not; events
+ * in this container with the same bytes at the same time share one query-and-submit.
+ */
+const dedupAndSubmit = Effect.fn("Scan.dedupAndSubmit")(function*(event: ObjectCreated, object: ReadObject) {
+  const highvolt = yield* Highvolt
+  const inFlight = yield* InFlight
+  return yield* inFlight.once(
+    object.digests.sha256,
+    Effect.gen(function*() {
+      if (yield* highvolt.isKnown(object.digests.sha256)) return "duplicate" as const
+      yield* submit(event, object)
+      return "submitted" as const
+    })
+  )
+})
+
+/** One object's scan, from its event to its verdict; skips and failures are typed errors. */
+const scanObject = (event: ObjectCreated) =>
+  Effect.gen(function*() {
+    const object = yield* read(event)
+    const verdict = yield* dedupAndSubmit(event, object)
+    return {
+      key: object.opened.key,
+      versionId: Option.getOrUndefined(object.opened.versionId),
+      bytes: object.digests.bytes,
+      mimetype: object.mimetype,
+      sha256: object.digests.sha256,
+      outcome: verdict
+    } satisfies Completed
+  }).pipe(Effect.scoped)
+
+const locationOf = (event: ObjectCreated): Location => ({
   eventId: event.eventId,
   account: event.account,
   region: event.region,
   bucket: event.bucket,
-  key,
-  versionId: Option.getOrUndefined(versionId)
+  key: event.key.primary,
+  versionId: Option.getOrUndefined(event.versionId)
 })
 
 const ignoredLocation = (item: Ignored): Location => ({
@@ -52,170 +175,19 @@ const ignoredLocation = (item: Ignored): Location => ({
   key: Option.getOrUndefined(item.key)
 })
 
-/** What investigators need to find the upload again, sent along with the file. */
-const s3Details = (event: ObjectCreated, opened: OpenedObject, bytes: number) => ({
-  account_id: event.account,
-  region: event.region,
-  bucket: event.bucket,
-  key: opened.key,
-  version_id: Option.getOrNull(opened.versionId),
-  etag: Option.getOrNull(opened.etag.pipe(Option.orElse(() => event.etag))),
-  size: bytes,
-  event_name: event.eventName,
-  event_time: Option.getOrNull(event.eventTime),
-  uploader_arn: Option.getOrNull(event.uploader),
-  source_ip: Option.getOrNull(event.sourceIp)
-})
-
-interface Read {
-  readonly opened: OpenedObject
-  readonly mimetype: string
-  readonly digests: Digests
-  readonly content: Content
-}
-
 /**
- * One attempt at reading the object, in a scope of its own: a failed attempt's spool file is
- * removed before the next attempt starts, a successful one lives until the event ends.
- */
-const readOnce = (event: ObjectCreated) =>
-  Effect.gen(function*() {
-    const config = yield* ScannerConfig
-    const objects = yield* Objects
-    const outer = yield* Effect.scope
-    const attempt = yield* Scope.fork(outer, ExecutionStrategy.sequential)
-    return yield* Effect.gen(function*() {
-      const opened = yield* objects.open({
-        account: event.account,
-        region: event.region,
-        bucket: event.bucket,
-        key: event.key,
-        versionId: event.versionId
-      })
-      // An empty object (a console "folder" marker, a placeholder) holds nothing to analyze,
-      // and highvolt-server requires a non-empty file_data.
-      if (opened.contentLength === 0) {
-        return yield* new Skip({ reason: "size", detail: "empty object: nothing to analyze", bytes: 0 })
-      }
-      if (opened.contentLength > config.core.max_file_size) {
-        return yield* new Skip({
-          reason: "size",
-          detail: `${opened.contentLength} bytes exceeds max_file_size ${config.core.max_file_size}`,
-          bytes: opened.contentLength
-        })
-      }
-      if (opened.contentLength > maxSubmittableBytes) {
-        return yield* new Skip({
-          reason: "size",
-          detail: `${opened.contentLength} bytes: its base64 would exceed highvolt-server's 1 GiB body limit`,
-          bytes: opened.contentLength
-        })
-      }
-      const scanned = yield* digestStream(opened.body, {
-        expectedBytes: opened.contentLength,
-        inspectHead: (head) =>
-          Effect.flatMap(Mime.detect(head), (mimetype) =>
-            config.core.mime_types.allows(mimetype)
-              ? Effect.succeed(mimetype)
-              : Effect.fail(
-                new Skip({ reason: "mime", detail: `${mimetype} is not in the allow-list`, mimetype, bytes: opened.contentLength })
-              ))
-      })
-      return { opened, mimetype: scanned.head, digests: scanned.digests, content: scanned.content } satisfies Read
-    }).pipe(
-      // A body shorter or longer than S3 announced is a broken transfer: worth another read.
-      Effect.catchTag("BodyLengthMismatch", (mismatch) =>
-        Effect.fail(
-          new ObjectError({
-            account: event.account,
-            region: event.region,
-            bucket: event.bucket,
-            key: event.key.primary,
-            ...Option.match(event.versionId, { onNone: () => ({}), onSome: (versionId) => ({ versionId }) }),
-            reason: "unavailable",
-            detail: mismatch.message
-          })
-        )),
-      Scope.extend(attempt),
-      Effect.onExit((exit) => Exit.isFailure(exit) ? Scope.close(attempt, exit) : Effect.void)
-    )
-  })
-
-/** Scans one object; skips and failures come out as typed errors, turned into outcomes by `scanItem`. */
-const scanObject = (event: ObjectCreated) =>
-  Effect.gen(function*() {
-    const highvolt = yield* Highvolt
-    const dataOrigin = yield* DataOrigin
-    const inFlight = yield* InFlight
-    // A connection lost mid-body or a short body is worth another read; Skip is not retried.
-    const read = yield* readOnce(event).pipe(Effect.retry(Retry.transientRetry()))
-    const findings: Findings = { bytes: read.digests.bytes, mimetype: read.mimetype, sha256: read.digests.sha256 }
-    const where = locationOf(event, read.opened.key, read.opened.versionId)
-
-    const verdict = yield* inFlight.once(
-      read.digests.sha256,
-      Effect.gen(function*() {
-        if (yield* highvolt.isKnown(read.digests.sha256)) return "duplicate" as const
-        const timestamp = new Date(yield* Clock.currentTimeMillis)
-        yield* highvolt.submit(submissionBody({
-          mimetype: read.mimetype,
-          timestamp,
-          digests: read.digests,
-          fullPath: `s3://${event.bucket}/${read.opened.key}`,
-          filename: filenameOf(read.opened.key),
-          dataOrigin,
-          s3: s3Details(event, read.opened, read.digests.bytes)
-        }, read.content))
-        return "submitted" as const
-      })
-    )
-    return { ...where, ...findings, outcome: verdict }
-  }).pipe(Effect.scoped)
-
-const failureOf = (error: { readonly _tag: string; readonly message: string }) => ({
-  tag: error._tag,
-  message: error.message
-})
-
-/**
- * The outcome of one event item. Never fails: skips, typed errors and even defects (bugs)
- * become outcomes, so that every event is accounted for. With a `deadline` (epoch ms), the
- * scan stops in time and fails with `DeadlineExceeded` rather than being killed by Lambda.
+ * The outcome of one event item. Never fails: every way it can end is an outcome. With a
+ * `deadline` (epoch ms), the scan stops in time and fails with `DeadlineExceeded` rather than
+ * being killed by Lambda.
  */
 export const scanItem = (item: EventItem, options: { readonly deadline?: number } = {}): Effect.Effect<Outcome, never, ScanServices> =>
   Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
-    const elapsed = Effect.map(Clock.currentTimeMillis, (now) => now - started)
-    if (item._tag === "Ignored") {
-      return { ...ignoredLocation(item), ms: yield* elapsed, outcome: "skipped", reason: item.reason, detail: item.detail } as const
-    }
-    const where = locationOf(item)
-    const ended = yield* scanObject(item).pipe(
-      options.deadline === undefined ? (self) => self : Deadline.until(options.deadline),
-      Effect.map((outcome): Omit<Outcome, "ms"> => outcome),
-      Effect.catchTags({
-        Skip: (skip) =>
-          Effect.succeed({ ...where, bytes: skip.bytes, mimetype: skip.mimetype, outcome: "skipped", reason: skip.reason, detail: skip.detail } as const),
-        ObjectError: (error) =>
-          error.reason === "not-found" || error.reason === "archived" || error.reason === "sse-c"
-            ? Effect.succeed({ ...where, key: error.key, outcome: "skipped", reason: error.reason, detail: error.detail } as const)
-            : Effect.succeed({ ...where, outcome: "failed", error: failureOf(error) } as const)
-      }),
-      Effect.catchAll((error) => Effect.succeed({ ...where, outcome: "failed", error: failureOf(error) } as const)),
-      Effect.catchAllDefect((defect) =>
-        Effect.succeed({ ...where, outcome: "failed", error: { tag: "Defect", message: Cause.pretty(Cause.die(defect)).split("\n")[0] ?? "defect" } } as const)
-      ),
-      // What is left is an interruption that is not this event's own (for that, no handler runs):
-      // work it waited on, shared with another event, was cancelled. It must not escape: it would
-      // stop the other events of the invocation, and this one would end with no outcome.
-      Effect.catchAllCause(() =>
-        Effect.succeed({
-          ...where,
-          outcome: "failed",
-          error: { tag: "Interrupted", message: "work this event waited on, shared with another event, was cancelled" }
-        } as const)
-      ),
-      Effect.withSpan("Scan.scanItem", { attributes: { eventId: item.eventId } })
-    )
-    return { ...ended, ms: yield* elapsed } as Outcome
-  })
+    const ended: Ending = item._tag === "Ignored"
+      ? { ...ignoredLocation(item), outcome: "skipped", reason: item.reason, detail: item.detail }
+      : yield* scanObject(item).pipe(
+        options.deadline === undefined ? (self) => self : Deadline.until(options.deadline),
+        settle(locationOf(item))
+      )
+    return { ...ended, ms: (yield* Clock.currentTimeMillis) - started } as Outcome
+  }).pipe(Effect.withSpan("Scan.scanItem", { attributes: { eventId: item.eventId } }))

@@ -8,16 +8,9 @@ import { createHash, randomBytes } from "node:crypto"
 import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import {
-  BodyLengthMismatch,
-  type Content,
-  contentStream,
-  DefaultHeadBytes,
-  type DigestOptions,
-  digestStream,
-  SpoolError
-} from "../src/Digest.js"
-import { base64Stream } from "../src/SubmissionBody.js"
+import { BodyLengthMismatch, DefaultHeadBytes, type DigestOptions, digestStream } from "../src/Digest.js"
+import { type Content, contentStream, SpoolError } from "../src/Spool.js"
+import { base64Stream } from "../src/Submission.js"
 
 const MiB = 1024 * 1024
 

@@ -7,7 +7,8 @@ import { Effect, Layer, Option, Ref } from "effect"
 import { type AccountId, type BucketName, Ignored, ObjectCreated, ObjectKey, type Region } from "../src/Domain.js"
 import { Highvolt } from "../src/Highvolt.js"
 import type { Outcome } from "../src/Outcome.js"
-import { filenameOf, maxSubmittableBytes, scanItem } from "../src/Scan.js"
+import { scanItem } from "../src/Scan.js"
+import { maxSubmittableBytes } from "../src/Submission.js"
 import type { FakeObject } from "./helpers/fakeS3.js"
 import { closedAccount, makeScanLayer, memberAccount, ownAccount, testConfig } from "./helpers/scanLayer.js"
 
@@ -217,12 +218,4 @@ describe("Scan", () => {
       expect(outcome).toMatchObject({ outcome: "failed", error: { tag: "DeadlineExceeded" } })
       expect(Date.now() - started).toBeLessThan(2_000)
     }))
-})
-
-describe("filenameOf", () => {
-  it("is the key's last segment", () => {
-    expect(filenameOf("a/b/c.pdf")).toBe("c.pdf")
-    expect(filenameOf("c.pdf")).toBe("c.pdf")
-    expect(filenameOf("a/b/")).toBe("b")
-  })
 })

@@ -22,7 +22,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { maxSubmittableBytes } from "../../src/Scan.js"
+import { maxSubmittableBytes } from "../../src/Submission.js"
 import { GiB, KiB, sizeName } from "./bytes.js"
 import { buildBundle, type Counters, type LambdaJobResult, runJob, runLambdaJob, type Stack, startStack } from "./processes.js"
 import type { JobResult, Tally } from "./scanner.js"

@@ -13,7 +13,7 @@ import * as Mime from "../../src/Mime.js"
 import { Objects } from "../../src/Objects.js"
 import type { Outcome } from "../../src/Outcome.js"
 import { ScannerConfig } from "../../src/ScannerConfig.js"
-import { App, rfc3339 } from "../../src/SubmissionBody.js"
+import { App, rfc3339 } from "../../src/Submission.js"
 
 export const naiveScan = (event: ObjectCreated) =>
   Effect.gen(function*() {

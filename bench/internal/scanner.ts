@@ -32,7 +32,8 @@ import { Objects } from "../../src/Objects.js"
 import type { Outcome } from "../../src/Outcome.js"
 import { replay } from "../../src/cli/Replay.js"
 import { parseReplayInput } from "../../src/cli/ReplayInput.js"
-import { submissionBody } from "../../src/SubmissionBody.js"
+import { submissionBody } from "../../src/Submission.js"
+import { benchFields } from "./fields.js"
 import { objectChunks, pattern } from "./bytes.js"
 import { naiveScan } from "./naive.js"
 
@@ -251,15 +252,7 @@ const run = async (job: Job): Promise<unknown> => {
           let clock = startClock()
           const scanned = yield* digestStream(source, { expectedBytes: job.size, inspectHead: () => Effect.void })
           const digest = clock()
-          const body = submissionBody({
-            mimetype: "application/octet-stream",
-            timestamp: new Date(),
-            digests: scanned.digests,
-            fullPath: `s3://bench/stage-${job.nonce}.bin`,
-            filename: `stage-${job.nonce}.bin`,
-            dataOrigin,
-            s3: { bucket: "bench", key: `stage-${job.nonce}.bin`, size: job.size }
-          }, scanned.content)
+          const body = submissionBody(benchFields(scanned.digests, `stage-${job.nonce}.bin`, dataOrigin), scanned.content)
           clock = startClock()
           yield* highvolt.submit(body)
           const submit = clock()
