@@ -1,9 +1,8 @@
-import { defineConfig } from "tsup"
+import { defineConfig, type Options } from "tsup"
 
-// One minified ESM bundle for Lambda (nodejs22.x); `require` is defined for the CJS parts of the AWS SDK.
-export default defineConfig({
-  entry: { index: "src/lambda.ts" },
-  outDir: "dist/lambda",
+// Self-contained minified ESM bundles (target node20, run on Lambda nodejs22.x): nothing is
+// installed beside them. `require` is defined for the CJS parts of the AWS SDK.
+const bundle: Options = {
   format: ["esm"],
   outExtension: () => ({ js: ".mjs" }),
   platform: "node",
@@ -13,12 +12,28 @@ export default defineConfig({
   minify: true,
   sourcemap: false,
   splitting: false,
-  clean: true,
-  // NodeHttpClient drags in undici for layers we do not use (see src/internal/undiciUnused.ts).
-  esbuildOptions(options) {
-    options.alias = { undici: "./src/internal/undiciUnused.ts" }
-  },
   banner: {
     js: `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);`
   }
-})
+}
+
+export default defineConfig([
+  {
+    ...bundle,
+    entry: { index: "src/lambda.ts" },
+    outDir: "dist/lambda",
+    clean: true,
+    // NodeHttpClient drags in undici for layers we do not use (see src/internal/undiciUnused.ts).
+    esbuildOptions(options) {
+      options.alias = { undici: "./src/internal/undiciUnused.ts" }
+    }
+  },
+  {
+    ...bundle,
+    entry: { main: "src/cli/main.ts" },
+    outDir: "dist/cli",
+    // The emulators come along for `demo`, `local` and `--local`. The shebang of src/cli/main.ts
+    // is kept, and tsup makes the file executable.
+    clean: true
+  }
+])

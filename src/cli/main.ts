@@ -14,6 +14,7 @@ import { Args, Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Exit, Layer, Logger, LogLevel } from "effect"
 import { readFileSync } from "node:fs"
+import packageJson from "../../package.json" with { type: "json" }
 import { tuneHeapForStreaming } from "../HeapTuning.js"
 import { isFailed } from "../Outcome.js"
 import { useLocalStack, withApp } from "./App.js"
@@ -83,7 +84,7 @@ const demoCommand = Command.make("demo", {}, () => runDemo).pipe(
 
 const cli = Command.make("highvolt-s3").pipe(
   Command.withSubcommands([replayCommand, localCommand, demoCommand]),
-  Command.run({ name: "highvolt-s3", version: "0.1.0" })
+  Command.run({ name: "highvolt-s3", version: packageJson.version })
 )
 
 const program = Effect.suspend(() => cli(process.argv)).pipe(
