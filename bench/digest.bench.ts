@@ -11,14 +11,13 @@
  *
  * Environment: DIGEST_BENCH_MIB (default 256), DIGEST_BENCH_ROUNDS (default 5).
  */
-import { NodeContext } from "@effect/platform-node"
 import { Effect, Stream } from "effect"
 import { createHash, randomFillSync } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { digestStream } from "../src/Digest.js"
 import { tuneHeapForStreaming } from "../src/HeapTuning.js"
-import { DefaultMemoryLimit } from "../src/Spool.js"
+import { DefaultMemoryLimit, Spool } from "../src/Spool.js"
 import { submissionBody } from "../src/Submission.js"
 import { benchFields } from "./internal/fields.js"
 import type { Bench } from "./types.js"
@@ -69,7 +68,7 @@ const ours = (objects: ReadonlyArray<ReadonlyArray<Buffer>>, submit: boolean) =>
         const sent = yield* Stream.runFold(streamed.stream, 0, (n, b) => n + b.length)
         if (sent !== streamed.contentLength) throw new Error(`sent ${sent} of ${streamed.contentLength}`)
         return sent
-      })), { discard: true }).pipe(Effect.provide(NodeContext.layer))
+      })), { discard: true }).pipe(Effect.provide(Spool.layer))
   )
 
 interface Timing {

@@ -15,7 +15,7 @@ import type { AwsCredentialIdentity } from "@aws-sdk/types"
 import { Cache, Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Redacted, Schema } from "effect"
 import { AccountId } from "./Domain.js"
 import { Environment } from "./Environment.js"
-import { classify, withinAttemptTimeout } from "./internal/aws.js"
+import { classify, clientSettings, withinAttemptTimeout } from "./internal/aws.js"
 import * as Retry from "./Retry.js"
 
 /** How a bucket's account is accessed. */
@@ -169,10 +169,11 @@ export class Credentials extends Context.Tag("highvolt/Credentials")<Credentials
   /** With the real STS client, destroyed with the layer. */
   static readonly layer = Layer.scoped(
     Credentials,
-    Effect.acquireRelease(
-      Effect.sync(() => new STSClient({ maxAttempts: 1 })),
-      (client) => Effect.sync(() => client.destroy())
-    ).pipe(Effect.flatMap(make))
+    Effect.flatMap(Environment, (env) =>
+      Effect.acquireRelease(
+        Effect.sync(() => new STSClient(clientSettings(env.aws, "sts"))),
+        (client) => Effect.sync(() => client.destroy())
+      )).pipe(Effect.flatMap(make))
   )
 
   /** Own account uses the execution role; others get fixed fake credentials, or the error `deny` returns. */

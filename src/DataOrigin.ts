@@ -2,7 +2,7 @@
  * The `data_origin` block of each submission: where the scan ran. It describes the Lambda
  * execution environment, collected once per container (it does not change between events).
  */
-import { Context, Effect, Layer } from "effect"
+import { Config, Context, Effect, Layer, Option } from "effect"
 import * as os from "node:os"
 
 export interface DataOriginShape {
@@ -22,25 +22,36 @@ const primaryInterface = (): DataOriginShape["network"] => {
   return { interface: "", address: "" }
 }
 
-export const collect = (env: NodeJS.ProcessEnv = process.env): DataOriginShape => {
+/** What Lambda says of the function (`AWS_LAMBDA_*`, `AWS_REGION`); none outside Lambda. */
+const lambdaFunction = Config.option(Config.all({
+  function_name: Config.string("AWS_LAMBDA_FUNCTION_NAME"),
+  function_version: Config.string("AWS_LAMBDA_FUNCTION_VERSION").pipe(Config.withDefault("")),
+  region: Config.string("AWS_REGION").pipe(Config.withDefault("")),
+  memory_mb: Config.integer("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").pipe(Config.withDefault(0))
+}))
+
+/** The host's description, with the function's when running in Lambda. */
+export const collect = (lambda: Option.Option<NonNullable<DataOriginShape["lambda"]>> = Option.none()): DataOriginShape => {
   const cpus = os.cpus()
-  const lambda = env["AWS_LAMBDA_FUNCTION_NAME"] === undefined ? {} : {
-    lambda: {
-      function_name: env["AWS_LAMBDA_FUNCTION_NAME"],
-      function_version: env["AWS_LAMBDA_FUNCTION_VERSION"] ?? "",
-      region: env["AWS_REGION"] ?? "",
-      memory_mb: Number(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] ?? 0)
-    }
-  }
   return {
     os: { hostname: os.hostname(), os: os.type().toLowerCase(), platform: os.platform(), release: os.release(), arch: os.arch() },
     cpu: { model: cpus[0]?.model ?? "", cores: cpus.length },
     memory: { total_mem: os.totalmem() },
     network: primaryInterface(),
-    ...lambda
+    ...Option.match(lambda, { onNone: () => ({}), onSome: (lambda) => ({ lambda }) })
   }
 }
 
 export class DataOrigin extends Context.Tag("highvolt/DataOrigin")<DataOrigin, DataOriginShape>() {
-  static readonly layer = Layer.effect(DataOrigin, Effect.sync(() => collect()))
+  static readonly layer = Layer.effect(DataOrigin, Effect.map(Effect.orDie(lambdaFunction), collect))
+
+  /** A fixed, recognisable environment, for tests. */
+  static readonly test = (overrides: Partial<DataOriginShape> = {}): Layer.Layer<DataOrigin> =>
+    Layer.succeed(DataOrigin, {
+      os: { hostname: "test-host", os: "linux", platform: "linux", release: "6", arch: "arm64" },
+      cpu: { model: "test", cores: 2 },
+      memory: { total_mem: 1 },
+      network: { interface: "eth0", address: "10.0.0.1" },
+      ...overrides
+    })
 }

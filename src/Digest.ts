@@ -5,12 +5,11 @@
  * download early. Base64 is not computed here: it is produced while the submission body is
  * sent (see `Submission`), so a duplicate costs only hashing.
  */
-import type { FileSystem } from "@effect/platform"
 import { Chunk, Effect, type Scope, Stream, Schema } from "effect"
 import type { Digests } from "./Domain.js"
 import { Hasher } from "./internal/digest/hasher.js"
 import * as Pool from "./internal/digest/pool.js"
-import { type Content, DefaultMemoryLimit, type Keeper, keeping, type SpoolError } from "./Spool.js"
+import { type Content, type Keeper, Spool, type SpoolError } from "./Spool.js"
 
 /** Default number of leading bytes handed to `inspectHead` (MIME detection reads 1 MiB). */
 export const DefaultHeadBytes = 1024 * 1024
@@ -48,7 +47,6 @@ export interface DigestOptions<A, E2, R2> {
    */
   readonly inspectHead: (head: Uint8Array) => Effect.Effect<A, E2, R2>
   readonly headBytes?: number
-  readonly memoryLimit?: number
 }
 
 /** The pass itself: hash every chunk, assemble and inspect the head, hand every chunk to the keeper. */
@@ -130,8 +128,8 @@ const scan = <A, E, E2, R2>(
 }
 
 /**
- * Reads `body` once: digests it, keeps its raw bytes (in memory up to `memoryLimit`, default
- * 8 MiB, else in a spool file removed when the `Scope` closes) and passes the first
+ * Reads `body` once: digests it, keeps its raw bytes with the `Spool` (in memory or in a spool
+ * file removed when the `Scope` closes) and passes the first
  * `min(headBytes, expectedBytes)` bytes (default 1 MiB) to `inspectHead` before pulling more.
  * If `inspectHead` fails, the body is dropped unread and its error is returned.
  *
@@ -144,19 +142,19 @@ export const digestStream = <A, E, E2, R2>(
 ): Effect.Effect<
   Scanned<A>,
   E | E2 | SpoolError | BodyLengthMismatch,
-  R2 | Scope.Scope | FileSystem.FileSystem
+  R2 | Scope.Scope | Spool
 > =>
   Effect.gen(function*() {
     const expected = options.expectedBytes
     const headBytes = options.headBytes ?? DefaultHeadBytes
-    const memoryLimit = options.memoryLimit ?? DefaultMemoryLimit
-    for (const [name, value] of [["expectedBytes", expected], ["headBytes", headBytes], ["memoryLimit", memoryLimit]] as const) {
+    for (const [name, value] of [["expectedBytes", expected], ["headBytes", headBytes]] as const) {
       if (!Number.isSafeInteger(value) || value < 0) {
         return yield* Effect.dieMessage(`digestStream: ${name} must be a byte count, got ${value}`)
       }
     }
     const headTarget = Math.min(headBytes, expected)
-    const { value, content } = yield* keeping(expected, memoryLimit, (keeper) =>
+    const spool = yield* Spool
+    const { value, content } = yield* spool.keeping(expected, (keeper) =>
       scan(body, expected, headTarget, options.inspectHead, keeper))
     return { head: value.head, digests: value.digests, content }
   }).pipe(Effect.withSpan("Digest.digestStream", { attributes: { expectedBytes: options.expectedBytes } }))

@@ -1,7 +1,9 @@
 /**
- * The Lambda's environment variables (the product page's table), read once through `Config`.
- * Every missing or malformed variable is reported in one error, so a broken deployment is
- * fixed in one go rather than one variable per cold start.
+ * The Lambda's environment variables (the product page's table) and the standard AWS ones the
+ * scanner's SDK clients are built from, read once through `Config` (the process environment in
+ * production, a `ConfigProvider` of the local stack in tests). Every missing or malformed
+ * variable is reported in one error, so a broken deployment is fixed in one go rather than one
+ * variable per cold start.
  */
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 
@@ -13,6 +15,12 @@ export class EnvironmentError extends Schema.TaggedError<EnvironmentError>()("En
     return `invalid Lambda environment: ${this.problems.join("; ")}`
   }
 }
+
+/** An endpoint override (an emulator, an S3-compatible store): the service's own variable, else `AWS_ENDPOINT_URL`. */
+const endpoint = (name: string) =>
+  Config.option(Config.url(name).pipe(Config.orElse(() => Config.url("AWS_ENDPOINT_URL")))).pipe(
+    Config.map(Option.map((url) => url.href))
+  )
 
 /** JSONAir sanitizes profile names to these characters: anything else would fetch another profile. */
 const profileName = (name: string) =>
@@ -39,7 +47,28 @@ const config = Config.all({
       })
     )
   ).pipe(Config.map((id) => Option.filter(id, (s) => s !== "").pipe(Option.map(Redacted.make)))),
-  tlsSkipVerify: Config.boolean("TLS_SKIP_VERIFY").pipe(Config.withDefault(false))
+  tlsSkipVerify: Config.boolean("TLS_SKIP_VERIFY").pipe(Config.withDefault(false)),
+  aws: Config.all({
+    region: Config.option(Config.nonEmptyString("AWS_REGION")),
+    endpoints: Config.all({
+      s3: endpoint("AWS_ENDPOINT_URL_S3"),
+      sts: endpoint("AWS_ENDPOINT_URL_STS"),
+      secretsManager: endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+    }),
+    credentials: Config.all({
+      accessKeyId: Config.option(Config.nonEmptyString("AWS_ACCESS_KEY_ID")),
+      secretAccessKey: Config.option(Config.redacted(Config.nonEmptyString("AWS_SECRET_ACCESS_KEY"))),
+      sessionToken: Config.option(Config.redacted(Config.nonEmptyString("AWS_SESSION_TOKEN")))
+    }).pipe(
+      Config.validate({
+        message: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both or neither",
+        validation: ({ accessKeyId, secretAccessKey }) => Option.isSome(accessKeyId) === Option.isSome(secretAccessKey)
+      }),
+      Config.map(({ accessKeyId, secretAccessKey, sessionToken }) =>
+        Option.all({ accessKeyId, secretAccessKey }).pipe(Option.map((keys) => ({ ...keys, sessionToken })))
+      )
+    )
+  })
 })
 
 export interface EnvironmentShape {
@@ -50,6 +79,28 @@ export interface EnvironmentShape {
   readonly crossAccountRole: string
   readonly crossAccountExternalId: Option.Option<Redacted.Redacted<string>>
   readonly tlsSkipVerify: boolean
+  readonly aws: AwsSettings
+}
+
+/**
+ * What the SDK clients are built with. Each `None` leaves the SDK to its own lookup: the region
+ * of the profile, AWS's endpoints, the default credential chain (profiles, SSO, instance roles).
+ */
+export interface AwsSettings {
+  /** `AWS_REGION`: where STS and Secrets Manager are called (set by Lambda). */
+  readonly region: Option.Option<string>
+  /** `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`. */
+  readonly endpoints: {
+    readonly s3: Option.Option<string>
+    readonly sts: Option.Option<string>
+    readonly secretsManager: Option.Option<string>
+  }
+  /** `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`): the own account's keys (set by Lambda). */
+  readonly credentials: Option.Option<{
+    readonly accessKeyId: string
+    readonly secretAccessKey: Redacted.Redacted<string>
+    readonly sessionToken: Option.Option<Redacted.Redacted<string>>
+  }>
 }
 
 /** Each leaf of a ConfigError, as `NAME: problem`. */
@@ -84,6 +135,11 @@ export class Environment extends Context.Tag("highvolt/Environment")<Environment
       crossAccountRole: "OrganizationAccountAccessRole",
       crossAccountExternalId: Option.none(),
       tlsSkipVerify: false,
+      aws: {
+        region: Option.some("eu-west-1"),
+        endpoints: { s3: Option.none(), sts: Option.none(), secretsManager: Option.none() },
+        credentials: Option.none()
+      },
       ...overrides
     })
 }

@@ -1,69 +1,25 @@
 /**
  * JSONAir, the configuration service: at cold start the scanner logs in with the PAT from
- * Secrets Manager and downloads its profile — a GET with a JSON body — which becomes the
- * container's `ScannerConfig`.
+ * Secrets Manager and downloads its profile — a GET with a JSON body — whose document becomes
+ * the container's `ScannerConfig`.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, ParseResult, Schema } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { Environment } from "./Environment.js"
 import { apiBase, session } from "./internal/auth.js"
 import { execute } from "./internal/http.js"
-import { ScannerConfig, ScannerConfigDocument, type ScannerConfigShape } from "./ScannerConfig.js"
 import { Secrets } from "./Secrets.js"
 import { ServiceError } from "./ServiceError.js"
 
-/** Raised when the profile's document is not a valid scanner configuration; names each bad field. */
-export class ConfigDocumentError extends Schema.TaggedError<ConfigDocumentError>()("ConfigDocumentError", {
-  profile: Schema.String,
-  problems: Schema.Array(Schema.String)
-}) {
-  override get message() {
-    return `JSONAir profile ${this.profile} is not a valid scanner configuration: ${this.problems.join("; ")}`
-  }
+/** A profile as JSONAir serves it: its name (`type/name`) and its JSON document, not yet validated. */
+export interface Profile {
+  readonly name: string
+  readonly document: unknown
 }
-
-/** What a field of the wrong type must be, said without its value. */
-const expectedShape = (path: string): string => {
-  switch (path) {
-    case "":
-      return "must be a JSON object with core and highvolt blocks"
-    case "core":
-    case "highvolt":
-      return "must be an object"
-    case "core.mime_types":
-      return "must be a list of MIME types"
-    case "core.max_file_size":
-      return "must be a positive integer (bytes)"
-    case "highvolt.url":
-      return "must be an http(s) URL"
-    default:
-      return "has the wrong type"
-  }
-}
-
-/**
- * The problems of a document, as `path: message`. Values are left out where they could be
- * secrets: `highvolt.pat` is only ever said to be missing or malformed, and a value of the wrong
- * type is never echoed (Schema's "Expected …, actual <value>" would print a whole document
- * served as a list, or a `highvolt` block given as a string, PAT included).
- */
-export const describeDocumentErrors = (error: ParseResult.ParseError): ReadonlyArray<string> =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
-    const path = issue.path.join(".")
-    if (path.startsWith("highvolt.pat")) return `${path}: must be a non-empty string`
-    // Schema's own messages ("Expected …, actual <value>"); ours never echo a value but a MIME entry.
-    if (issue._tag === "Type" || /, actual /.test(issue.message)) return `${path || "(document)"}: ${expectedShape(path)}`
-    return `${path || "(document)"}: ${issue.message}`
-  })
-
-export const decodeDocument = (profile: string, document: unknown): Effect.Effect<ScannerConfigShape, ConfigDocumentError> =>
-  Schema.decodeUnknown(ScannerConfigDocument, { errors: "all" })(document).pipe(
-    Effect.mapError((error) => new ConfigDocumentError({ profile, problems: describeDocumentErrors(error) }))
-  )
 
 export class JsonAir extends Context.Tag("highvolt/JsonAir")<JsonAir, {
-  /** Downloads and validates the scanner's profile; 401 refreshes the token once, transient failures retry. */
-  readonly fetchConfig: Effect.Effect<ScannerConfigShape, ServiceError | ConfigDocumentError>
+  /** Downloads the scanner's profile; 401 refreshes the token once, transient failures retry. */
+  readonly fetchProfile: Effect.Effect<Profile, ServiceError>
 }>() {
   static readonly layer = Layer.effect(
     JsonAir,
@@ -99,17 +55,14 @@ export class JsonAir extends Context.Tag("highvolt/JsonAir")<JsonAir, {
       )
 
       return {
-        fetchConfig: download.pipe(
-          Effect.flatMap((document) => decodeDocument(profile, document)),
-          Effect.withSpan("JsonAir.fetchConfig")
+        fetchProfile: download.pipe(
+          Effect.map((document): Profile => ({ name: profile, document })),
+          Effect.withSpan("JsonAir.fetchProfile")
         )
       }
     })
   )
 
-  static readonly test = (config: ScannerConfigShape): Layer.Layer<JsonAir> =>
-    Layer.succeed(JsonAir, { fetchConfig: Effect.succeed(config) })
+  /** Serves one profile's document from memory. */
+  static readonly test = (profile: Profile): Layer.Layer<JsonAir> => Layer.succeed(JsonAir, { fetchProfile: Effect.succeed(profile) })
 }
-
-/** The container's configuration, fetched once from JSONAir when the application layer is built. */
-export const ScannerConfigLive = Layer.effect(ScannerConfig, Effect.flatMap(JsonAir, (jsonair) => jsonair.fetchConfig))

@@ -7,14 +7,15 @@
  */
 import { GetObjectCommand, type GetObjectCommandOutput, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3"
 import { NodeStream } from "@effect/platform-node"
-import { Config, Context, Effect, Layer, Option, Runtime, Schema, type Scope, type Stream } from "effect"
+import { Context, Effect, Layer, Option, Runtime, Schema, type Scope, type Stream } from "effect"
 import * as http from "node:http"
 import * as https from "node:https"
 import type { Readable } from "node:stream"
 import { Credentials, type CredentialsError } from "./Credentials.js"
 import * as Deadline from "./Deadline.js"
 import type { AccountId, BucketName, ObjectKey, Region } from "./Domain.js"
-import { classify } from "./internal/aws.js"
+import { Environment } from "./Environment.js"
+import { classify, clientSettings } from "./internal/aws.js"
 import * as Retry from "./Retry.js"
 
 export interface ObjectLocation {
@@ -111,11 +112,9 @@ export const MaxClients = 256
 export const make = (newClient: (config: S3ClientConfig) => S3Api, maxClients = MaxClients) =>
   Effect.gen(function*() {
     const credentials = yield* Credentials
-    // Emulators and S3-compatible endpoints need path-style addressing; AWS itself does not.
-    const endpointOverride = yield* Config.option(Config.string("AWS_ENDPOINT_URL_S3")).pipe(
-      Effect.zipWith(Config.option(Config.string("AWS_ENDPOINT_URL")), (s3, all) => Option.orElse(s3, () => all)),
-      Effect.orDie
-    )
+    const { aws } = yield* Environment
+    // One client per Region: the settings' own Region is only the Lambda's.
+    const { region: _ownRegion, ...settings } = clientSettings(aws, "s3")
     // For the SDK's credential refreshes, which run outside any event: without the deadline of
     // the invocation that happened to build the layer (long past by then, it would forbid retries).
     const runtime = yield* Effect.locally(Effect.runtime<never>(), Deadline.currentDeadline, Option.none())
@@ -137,9 +136,10 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api, maxClients = 
         return existing
       }
       const client = newClient({
+        ...settings,
         region,
-        maxAttempts: 1,
-        forcePathStyle: Option.isSome(endpointOverride),
+        // Emulators and S3-compatible endpoints need path-style addressing; AWS itself does not.
+        forcePathStyle: Option.isSome(aws.endpoints.s3),
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED",
         // The SDK asks again before expiry; the answer comes from the per-account cache.

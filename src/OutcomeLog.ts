@@ -9,7 +9,8 @@ import type { Outcome } from "./Outcome.js"
 export class OutcomeLog extends Context.Tag("highvolt/OutcomeLog")<OutcomeLog, {
   readonly record: (outcome: Outcome) => Effect.Effect<void>
 }>() {
-  static readonly emf = Layer.succeed(OutcomeLog, {
+  /** One EMF line per outcome on stdout, where Lambda's log agent picks it up. */
+  static readonly layer = Layer.succeed(OutcomeLog, {
     record: (outcome) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => Console.log(JSON.stringify(emfDocument(outcome, now))))
   })

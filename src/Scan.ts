@@ -9,7 +9,6 @@
  * Reading is retried as a whole when S3 breaks off mid-body; every way a scan can end becomes
  * an outcome in `Outcome.settle`, so nothing escapes as an exception.
  */
-import type { FileSystem } from "@effect/platform"
 import { Clock, Effect, ExecutionStrategy, Exit, Option, Scope } from "effect"
 import { DataOrigin } from "./DataOrigin.js"
 import * as Deadline from "./Deadline.js"
@@ -22,11 +21,11 @@ import { ObjectError, Objects, type OpenedObject } from "./Objects.js"
 import { type Completed, type Ending, type Location, type Outcome, settle, Skipped } from "./Outcome.js"
 import * as Retry from "./Retry.js"
 import { ScannerConfig } from "./ScannerConfig.js"
-import type { Content } from "./Spool.js"
+import type { Content, Spool } from "./Spool.js"
 import { fieldsOf, maxSubmittableBytes, submissionBody } from "./Submission.js"
 
 /** The services one scan needs; all are built once per container. */
-export type ScanServices = ScannerConfig | Objects | Highvolt | InFlight | DataOrigin | FileSystem.FileSystem
+export type ScanServices = ScannerConfig | Objects | Highvolt | InFlight | DataOrigin | Spool
 
 /** An object read to its end: what the rest of the scan works from. */
 interface ReadObject {

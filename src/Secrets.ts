@@ -4,7 +4,8 @@
  */
 import { GetSecretValueCommand, type GetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager"
 import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { classify, withinAttemptTimeout } from "./internal/aws.js"
+import { Environment } from "./Environment.js"
+import { classify, clientSettings, withinAttemptTimeout } from "./internal/aws.js"
 import * as Retry from "./Retry.js"
 
 /** Raised when the PAT cannot be had: the secret is missing, unreadable, binary, or lacks `JSONAIR_PAT`. */
@@ -84,12 +85,13 @@ export class Secrets extends Context.Tag("highvolt/Secrets")<Secrets, {
   readonly jsonairPat: (secretName: string) => Effect.Effect<Redacted.Redacted<string>, SecretError>
 }>() {
   /** With the real Secrets Manager client, destroyed with the layer. */
-  static readonly layer: Layer.Layer<Secrets> = Layer.scoped(
+  static readonly layer: Layer.Layer<Secrets, never, Environment> = Layer.scoped(
     Secrets,
-    Effect.acquireRelease(
-      Effect.sync(() => new SecretsManagerClient({ maxAttempts: 1 })),
-      (client) => Effect.sync(() => client.destroy())
-    ).pipe(Effect.map(make))
+    Effect.flatMap(Environment, (env) =>
+      Effect.acquireRelease(
+        Effect.sync(() => new SecretsManagerClient(clientSettings(env.aws, "secretsManager"))),
+        (client) => Effect.sync(() => client.destroy())
+      )).pipe(Effect.map(make))
   )
 
   /** Serves secrets from memory, parsed exactly as the live layer parses them. */

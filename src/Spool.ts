@@ -5,7 +5,8 @@
  * the submit reads the kept `Content` back, as often as it is retried.
  */
 import { FileSystem } from "@effect/platform"
-import { Chunk, Effect, Fiber, Option, Schema, type Scope, Stream } from "effect"
+import { NodeFileSystem } from "@effect/platform-node"
+import { Chunk, Config, Context, Effect, Fiber, Layer, Option, Schema, type Scope, Stream } from "effect"
 import * as Pool from "./internal/digest/pool.js"
 
 /** Objects up to this size are kept in memory; larger ones are spooled to the temp dir. */
@@ -109,32 +110,70 @@ const spoolKeeper = (file: FileSystem.File, path: string): Effect.Effect<Keeper,
     }
   })
 
-/**
- * Runs `pass` with a keeper for an object of `bytes` bytes — in memory up to `memoryLimit`, else
- * a spool file removed when the `Scope` closes — and returns what `pass` returned with the kept
- * content. The spool's write handle is closed when `pass` ends; the file stays for reading back.
- */
-export const keeping = <A, E, R>(
-  bytes: number,
-  memoryLimit: number,
-  pass: (keeper: Keeper) => Effect.Effect<A, E, R>
-): Effect.Effect<{ readonly value: A; readonly content: Content }, E | SpoolError, R | Scope.Scope | FileSystem.FileSystem> =>
-  Effect.gen(function*() {
-    if (bytes <= memoryLimit) {
-      const chunks: Array<Uint8Array> = []
-      const value = yield* pass(memoryKeeper(chunks))
-      return { value, content: { _tag: "InMemory", bytes, chunks } satisfies Content }
-    }
-    const fileSystem = yield* FileSystem.FileSystem
-    const path = yield* fileSystem.makeTempFileScoped({ prefix: "highvolt-spool-" }).pipe(
-      Effect.mapError(spoolError("", "create"))
-    )
-    const value = yield* Effect.scoped(Effect.gen(function*() {
-      const file = yield* fileSystem.open(path, { flag: "w" }).pipe(Effect.mapError(spoolError(path, "open")))
-      return yield* pass(yield* spoolKeeper(file, path))
-    }))
-    return { value, content: { _tag: "Spooled", bytes, path, fileSystem } satisfies Content }
-  })
+/** What `keeping` returns: the pass's own result and the bytes it kept. */
+export interface Kept<A> {
+  readonly value: A
+  readonly content: Content
+}
+
+export interface SpoolOptions {
+  readonly fileSystem: FileSystem.FileSystem
+  /** Objects up to this many bytes are kept in memory, larger ones spooled. */
+  readonly memoryLimit: number
+  /** Where spool files go; by default the OS temp dir. */
+  readonly directory: Option.Option<string>
+}
+
+/** The service, over a given file system. */
+export const make = ({ directory, fileSystem, memoryLimit }: SpoolOptions): Spool["Type"] => ({
+  keeping: (bytes, pass) =>
+    Effect.gen(function*() {
+      if (bytes <= memoryLimit) {
+        const chunks: Array<Uint8Array> = []
+        const value = yield* pass(memoryKeeper(chunks))
+        return { value, content: { _tag: "InMemory", bytes, chunks } }
+      }
+      const path = yield* fileSystem.makeTempFileScoped({
+        prefix: "highvolt-spool-",
+        ...Option.match(directory, { onNone: () => ({}), onSome: (directory) => ({ directory }) })
+      }).pipe(Effect.mapError(spoolError("", "create")))
+      const value = yield* Effect.scoped(Effect.gen(function*() {
+        const file = yield* fileSystem.open(path, { flag: "w" }).pipe(Effect.mapError(spoolError(path, "open")))
+        return yield* pass(yield* spoolKeeper(file, path))
+      }))
+      return { value, content: { _tag: "Spooled", bytes, path, fileSystem } }
+    })
+})
+
+export class Spool extends Context.Tag("highvolt/Spool")<Spool, {
+  /**
+   * Runs `pass` with a keeper for an object of `bytes` bytes — in memory up to the memory limit,
+   * else a spool file removed when the `Scope` closes — and returns what `pass` returned with the
+   * kept content. The spool's write handle is closed when `pass` ends; the file stays for
+   * reading back. Fails with `SpoolError` when the spool file cannot be created or written.
+   */
+  readonly keeping: <A, E, R>(
+    bytes: number,
+    pass: (keeper: Keeper) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<Kept<A>, E | SpoolError, R | Scope.Scope>
+}>() {
+  /** On the node file system, in `TMPDIR` (`/tmp` on Lambda) or the OS temp dir. */
+  static readonly layer: Layer.Layer<Spool> = Layer.effect(
+    Spool,
+    Effect.gen(function*() {
+      const directory = yield* Config.option(Config.nonEmptyString("TMPDIR")).pipe(Effect.orDie)
+      return make({ fileSystem: yield* FileSystem.FileSystem, memoryLimit: DefaultMemoryLimit, directory })
+    })
+  ).pipe(Layer.provide(NodeFileSystem.layer))
+
+  /** With a chosen memory limit, spool directory or file system (a failing one, say). */
+  static readonly test = (options: Partial<SpoolOptions> = {}): Layer.Layer<Spool> =>
+    Layer.effect(
+      Spool,
+      Effect.map(FileSystem.FileSystem, (fileSystem) =>
+        make({ fileSystem: options.fileSystem ?? fileSystem, memoryLimit: options.memoryLimit ?? DefaultMemoryLimit, directory: options.directory ?? Option.none() }))
+    ).pipe(Layer.provide(NodeFileSystem.layer))
+}
 
 type Spooled = Extract<Content, { _tag: "Spooled" }>
 

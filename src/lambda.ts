@@ -7,7 +7,7 @@ import { OutcomeLog } from "./OutcomeLog.js"
 
 tuneHeapForStreaming()
 
-const lambda = makeHandler(Layer.mergeAll(AppLayer, OutcomeLog.emf).pipe(Layer.provide(Logger.json)))
+const lambda = makeHandler(Layer.mergeAll(AppLayer, OutcomeLog.layer).pipe(Layer.provide(Logger.json)))
 
 export const handler = lambda.handler
 

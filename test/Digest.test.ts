@@ -9,23 +9,25 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { BodyLengthMismatch, DefaultHeadBytes, type DigestOptions, digestStream } from "../src/Digest.js"
-import { type Content, contentStream, SpoolError } from "../src/Spool.js"
+import { type Content, contentStream, DefaultMemoryLimit, Spool, SpoolError } from "../src/Spool.js"
 import { base64Stream } from "../src/Submission.js"
 
 const MiB = 1024 * 1024
 
-// A private TMPDIR for this file's process: the spool must go there and leave nothing behind.
-const originalTmpdir = process.env["TMPDIR"]
+// A private spool directory for this file: the spool must go there and leave nothing behind.
 let spoolRoot = ""
 beforeAll(() => {
   spoolRoot = mkdtempSync(join(tmpdir(), "digest-test-"))
-  process.env["TMPDIR"] = spoolRoot
 })
 afterAll(() => {
-  if (originalTmpdir === undefined) delete process.env["TMPDIR"]
-  else process.env["TMPDIR"] = originalTmpdir
   rmSync(spoolRoot, { recursive: true, force: true })
 })
+
+/** `digestStream` with a Spool keeping up to `memoryLimit` bytes (default 8 MiB) in memory, in this file's directory. */
+const digest = <A, E, E2, R2>(body: Stream.Stream<Uint8Array, E>, options: DigestOptions<A, E2, R2> & { readonly memoryLimit?: number }) =>
+  digestStream(body, options).pipe(
+    Effect.provide(Spool.test({ memoryLimit: options.memoryLimit ?? DefaultMemoryLimit, directory: Option.some(spoolRoot) }))
+  )
 const spoolEntries = () => readdirSync(spoolRoot)
 
 const reference = (data: Uint8Array) => ({
@@ -54,10 +56,10 @@ const collect = <E, R>(stream: Stream.Stream<Uint8Array, E, R>) =>
 /** Scans, then reads the content back raw and as base64, all inside the scan's scope. */
 const scanAll = (
   chunks: ReadonlyArray<Uint8Array>,
-  options: Omit<DigestOptions<Uint8Array, never, never>, "inspectHead"> & { readonly stream?: Stream.Stream<Uint8Array> }
+  options: Omit<DigestOptions<Uint8Array, never, never>, "inspectHead"> & { readonly memoryLimit?: number; readonly stream?: Stream.Stream<Uint8Array> }
 ) =>
   Effect.scoped(Effect.gen(function*() {
-    const scanned = yield* digestStream(options.stream ?? Stream.fromIterable(chunks), {
+    const scanned = yield* digest(options.stream ?? Stream.fromIterable(chunks), {
       ...options,
       inspectHead: (head) => Effect.succeed(Buffer.from(head))
     })
@@ -140,8 +142,8 @@ describe("digestStream", () => {
 
   it.live("a negative or fractional size is a defect, not a silent misread", () =>
     Effect.gen(function*() {
-      for (const options of [{ expectedBytes: -1 }, { expectedBytes: 1.5 }, { expectedBytes: 1, headBytes: Number.NaN }, { expectedBytes: 1, memoryLimit: -1 }]) {
-        const exit = yield* Effect.exit(Effect.scoped(digestStream(Stream.make(new Uint8Array(1)), { ...options, inspectHead: () => Effect.void })))
+      for (const options of [{ expectedBytes: -1 }, { expectedBytes: 1.5 }, { expectedBytes: 1, headBytes: Number.NaN }]) {
+        const exit = yield* Effect.exit(Effect.scoped(digest(Stream.make(new Uint8Array(1)), { ...options, inspectHead: () => Effect.void })))
         expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
       }
     }).pipe(Effect.provide(NodeFileSystem.layer)))
@@ -168,7 +170,7 @@ describe("digestStream", () => {
           const data = randomBytes(3 * MiB)
           const { state, stream } = counted(data, 100 * 1024)
           const seen: Array<number> = []
-          const scanned = yield* Effect.scoped(digestStream(stream, {
+          const scanned = yield* Effect.scoped(digest(stream, {
             expectedBytes: data.length,
             memoryLimit: spool ? MiB : 8 * MiB,
             inspectHead: (head) =>
@@ -189,7 +191,7 @@ describe("digestStream", () => {
           const data = randomBytes(5 * MiB)
           for (const chunkBytes of [100 * 1024, 64 * 1024, 5 * MiB]) {
             const { state, stream } = counted(data, chunkBytes)
-            const exit = yield* Effect.exit(Effect.scoped(digestStream(stream, {
+            const exit = yield* Effect.exit(Effect.scoped(digest(stream, {
               expectedBytes: data.length,
               memoryLimit: spool ? MiB : 8 * MiB,
               inspectHead: (head) => Effect.fail({ _tag: "Disallowed" as const, length: head.length })
@@ -205,7 +207,7 @@ describe("digestStream", () => {
     it.live("an empty object is inspected (with no bytes) before the first pull", () =>
       Effect.gen(function*() {
         const { state, stream } = counted(Buffer.alloc(0), 1)
-        const exit = yield* Effect.exit(Effect.scoped(digestStream(stream, {
+        const exit = yield* Effect.exit(Effect.scoped(digest(stream, {
           expectedBytes: 0,
           inspectHead: (head) => Effect.fail(`pulled ${state.pulled}, head ${head.length}`)
         })))
@@ -251,7 +253,7 @@ describe("digestStream", () => {
           pulled++
           return new Uint8Array(1000)
         }))
-        const exit = yield* Effect.exit(Effect.scoped(digestStream(stream, { expectedBytes: 4500, inspectHead: () => Effect.void })))
+        const exit = yield* Effect.exit(Effect.scoped(digest(stream, { expectedBytes: 4500, inspectHead: () => Effect.void })))
         expect(exit).toEqual(Exit.fail(new BodyLengthMismatch({ expected: 4500, received: 5000 })))
         expect(pulled).toBe(5)
       }).pipe(Effect.provide(NodeFileSystem.layer)))
@@ -264,7 +266,7 @@ describe("digestStream", () => {
       Effect.gen(function*() {
         const data = randomBytes(MiB)
         const body = Stream.fromIterable(chunked(data, [10_000])).pipe(Stream.concat(Stream.fail("connection reset" as const)))
-        const exit = yield* Effect.exit(Effect.scoped(digestStream(body, {
+        const exit = yield* Effect.exit(Effect.scoped(digest(body, {
           ...spooled,
           expectedBytes: 2 * MiB,
           inspectHead: () => Effect.void
@@ -281,7 +283,7 @@ describe("digestStream", () => {
           Stream.concat(Stream.fromEffect(Deferred.succeed(halfway, undefined)).pipe(Stream.drain)),
           Stream.concat(Stream.never)
         )
-        const fiber = yield* Effect.fork(Effect.scoped(digestStream(body, {
+        const fiber = yield* Effect.fork(Effect.scoped(digest(body, {
           ...spooled,
           expectedBytes: 8 * MiB,
           inspectHead: () => Effect.void
@@ -296,7 +298,7 @@ describe("digestStream", () => {
       Effect.gen(function*() {
         const data = randomBytes(200_000)
         const scope = yield* Scope.make()
-        const scanned = yield* digestStream(Stream.fromIterable(chunked(data, [4096])), {
+        const scanned = yield* digest(Stream.fromIterable(chunked(data, [4096])), {
           ...spooled,
           expectedBytes: data.length,
           inspectHead: () => Effect.void
@@ -317,7 +319,7 @@ describe("digestStream", () => {
       Effect.gen(function*() {
         const data = randomBytes(100_000)
         yield* Effect.scoped(Effect.gen(function*() {
-          const scanned = yield* digestStream(Stream.make(data), {
+          const scanned = yield* digest(Stream.make(data), {
             ...spooled,
             expectedBytes: data.length,
             inspectHead: () => Effect.void
@@ -335,14 +337,16 @@ describe("digestStream", () => {
       Effect.gen(function*() {
         const error = yield* Effect.flip(Effect.scoped(digestStream(Stream.make(new Uint8Array(10)), {
           expectedBytes: 10,
-          memoryLimit: 0,
           inspectHead: () => Effect.void
         }))).pipe(
-          Effect.provide(FileSystem.layerNoop({
-            makeTempFileScoped: () =>
-              Effect.fail(
-                new SystemError({ reason: "WriteZero", module: "FileSystem", method: "makeTempFileScoped", description: "disk full" })
-              )
+          Effect.provide(Spool.test({
+            memoryLimit: 0,
+            fileSystem: FileSystem.makeNoop({
+              makeTempFileScoped: () =>
+                Effect.fail(
+                  new SystemError({ reason: "WriteZero", module: "FileSystem", method: "makeTempFileScoped", description: "disk full" })
+                )
+            })
           }))
         )
         expect(error).toBeInstanceOf(SpoolError)

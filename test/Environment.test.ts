@@ -64,3 +64,48 @@ describe("Environment", () => {
       }
     }))
 })
+
+describe("Environment.aws", () => {
+  it.effect("leaves region, endpoints and credentials to the SDK when none is set", () =>
+    Effect.gen(function*() {
+      const { aws } = yield* Effect.flatten(read(complete))
+      expect([aws.region, aws.endpoints.s3, aws.endpoints.sts, aws.endpoints.secretsManager, aws.credentials].map((o: Option.Option<unknown>) => Option.isNone(o))).toEqual([true, true, true, true, true])
+    }))
+
+  it.effect("takes each service's endpoint, else AWS_ENDPOINT_URL", () =>
+    Effect.gen(function*() {
+      const { aws } = yield* Effect.flatten(read({ ...complete, AWS_ENDPOINT_URL: "http://127.0.0.1:9000", AWS_ENDPOINT_URL_STS: "http://127.0.0.1:9001" }))
+      expect(aws.endpoints).toEqual({
+        s3: Option.some("http://127.0.0.1:9000/"),
+        sts: Option.some("http://127.0.0.1:9001/"),
+        secretsManager: Option.some("http://127.0.0.1:9000/")
+      })
+    }))
+
+  it.effect("keeps the secret key and session token redacted", () =>
+    Effect.gen(function*() {
+      const { aws } = yield* Effect.flatten(read({
+        ...complete,
+        AWS_REGION: "eu-west-1",
+        AWS_ACCESS_KEY_ID: "AKIAEXAMPLE",
+        AWS_SECRET_ACCESS_KEY: "secret-key-value",
+        AWS_SESSION_TOKEN: "session-token-value"
+      }))
+      expect(aws.region).toEqual(Option.some("eu-west-1"))
+      const keys = Option.getOrThrow(aws.credentials)
+      expect(keys.accessKeyId).toBe("AKIAEXAMPLE")
+      expect(Redacted.value(keys.secretAccessKey)).toBe("secret-key-value")
+      expect(Redacted.value(Option.getOrThrow(keys.sessionToken))).toBe("session-token-value")
+      expect(JSON.stringify(aws) + String(aws.credentials)).not.toMatch(/secret-key-value|session-token-value/)
+    }))
+
+  it.effect.each([
+    ["AWS_ACCESS_KEY_ID", { AWS_ACCESS_KEY_ID: "AKIAEXAMPLE" }],
+    ["AWS_SECRET_ACCESS_KEY", { AWS_SECRET_ACCESS_KEY: "secret-key-value" }]
+  ] as const)("%s alone is an error naming both, without the value", ([, variables]) =>
+    Effect.gen(function*() {
+      const result = yield* read({ ...complete, ...variables })
+      expect(result._tag === "Left" && result.left.message).toMatch(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together/)
+      expect(result._tag === "Left" && result.left.message).not.toContain("secret-key-value")
+    }))
+})

@@ -3,6 +3,7 @@ import { Effect, FiberRef, Layer, Option, Stream } from "effect"
 import { Credentials, CredentialsError } from "../src/Credentials.js"
 import * as Deadline from "../src/Deadline.js"
 import { type AccountId, type BucketName, ObjectKey, type Region } from "../src/Domain.js"
+import { Environment } from "../src/Environment.js"
 import * as Objects from "../src/Objects.js"
 import { fakeS3, type FakeObject } from "./helpers/fakeS3.js"
 
@@ -21,7 +22,7 @@ const withObjects = <A, E>(
       account === denied
         ? Option.some(new CredentialsError({ account, roleArn: `arn:aws:iam::${account}:role/r`, reason: "access-denied", detail: "AccessDenied" }))
         : Option.none())
-    const layer = Layer.scoped(Objects.Objects, Objects.make(s3.newClient, maxClients)).pipe(Layer.provide(credentials))
+    const layer = Layer.scoped(Objects.Objects, Objects.make(s3.newClient, maxClients)).pipe(Layer.provide(Layer.merge(credentials, Environment.test())))
     const result = yield* Effect.either(Effect.scoped(Effect.flatMap(Objects.Objects, use)).pipe(Effect.provide(layer)))
     return { result, s3 }
   })
@@ -123,7 +124,7 @@ describe("Objects", () => {
         ...c,
         invalidate: (account: AccountId) => Effect.sync(() => invalidated.push(account))
       }))).pipe(Layer.provide(base))
-      const layer = Layer.scoped(Objects.Objects, Objects.make(s3.newClient)).pipe(Layer.provide(credentials))
+      const layer = Layer.scoped(Objects.Objects, Objects.make(s3.newClient)).pipe(Layer.provide(Layer.merge(credentials, Environment.test())))
       const result = yield* Effect.either(Effect.scoped(Effect.flatMap(Objects.Objects, (o) =>
         Effect.flatMap(o.open(at(member, "eu-west-1", "b", ObjectKey.exact("k"))), readAll))).pipe(Effect.provide(layer)))
       // Still expired on the second read: the error surfaces, after exactly one more attempt with a new client.
@@ -159,7 +160,7 @@ describe("Objects", () => {
           )
       })
       // As the Lambda builds it: within the first invocation, under its deadline (long past when a refresh comes).
-      const layer = Layer.locally(Layer.scoped(Objects.Objects, Objects.make(s3.newClient)).pipe(Layer.provide(credentials)), Deadline.currentDeadline, Option.some(1))
+      const layer = Layer.locally(Layer.scoped(Objects.Objects, Objects.make(s3.newClient)).pipe(Layer.provide(Layer.merge(credentials, Environment.test()))), Deadline.currentDeadline, Option.some(1))
       yield* Effect.scoped(Effect.flatMap(Objects.Objects, (o) =>
         Effect.gen(function*() {
           yield* Effect.flatMap(o.open(at(member, "eu-west-1", "b", ObjectKey.exact("k"))), readAll)

@@ -8,6 +8,7 @@ import { type AccountId, type BucketName, Ignored, ObjectCreated, ObjectKey, typ
 import { Highvolt } from "../src/Highvolt.js"
 import type { Outcome } from "../src/Outcome.js"
 import { scanItem } from "../src/Scan.js"
+import { Spool } from "../src/Spool.js"
 import { maxSubmittableBytes } from "../src/Submission.js"
 import type { FakeObject } from "./helpers/fakeS3.js"
 import { closedAccount, makeScanLayer, memberAccount, ownAccount, testConfig } from "./helpers/scanLayer.js"
@@ -181,19 +182,13 @@ describe("Scan", () => {
 
   it.live("large objects are spooled to disk and the spool is removed afterwards", () =>
     Effect.gen(function*() {
-      // A temp dir of its own: other test files spool into the shared one at the same time.
+      // A directory of its own: other test files spool into the shared one at the same time.
       const tmp = mkdtempSync(join(tmpdir(), "scan-test-"))
-      const previous = process.env["TMPDIR"]
-      process.env["TMPDIR"] = tmp
       const seen: Array<number> = []
       const watcher = setInterval(() => seen.push(readdirSync(tmp).length), 5)
       const bytes = pdf(9 * 1024 * 1024 + 1)
-      const { outcome, submitted } = yield* scan({ "reports/large.pdf": { bytes } }, event("large.pdf")).pipe(
-        Effect.ensuring(Effect.sync(() => {
-          clearInterval(watcher)
-          if (previous === undefined) delete process.env["TMPDIR"]
-          else process.env["TMPDIR"] = previous
-        }))
+      const { outcome, submitted } = yield* scan({ "reports/large.pdf": { bytes } }, event("large.pdf"), { spool: Spool.test({ directory: Option.some(tmp) }) }).pipe(
+        Effect.ensuring(Effect.sync(() => clearInterval(watcher)))
       )
       expect(outcome).toMatchObject({ outcome: "submitted", bytes: bytes.length })
       expect(Buffer.from(submitted[0]!["file_data"] as string, "base64").equals(bytes)).toBe(true)

@@ -1,10 +1,9 @@
-import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Stream } from "effect"
 import fc from "fast-check"
 import { createHash, randomBytes } from "node:crypto"
 import { digestStream } from "../src/Digest.js"
-import { SpoolError } from "../src/Spool.js"
+import { Spool, SpoolError } from "../src/Spool.js"
 import type { Digests, Md5, Sha1, Sha256 } from "../src/Domain.js"
 import { Base64Encoder, base64Length } from "../src/internal/base64.js"
 import { App, filenameOf, rfc3339, submissionBody, type SubmissionFields } from "../src/Submission.js"
@@ -67,16 +66,12 @@ const bodyOf = (data: Buffer, memoryLimit: number, fields: (data: Buffer) => Sub
   Effect.scoped(Effect.gen(function*() {
     const chunks: Array<Uint8Array> = []
     for (let i = 0; i < data.length; i += 10_007) chunks.push(data.subarray(i, i + 10_007))
-    const scanned = yield* digestStream(Stream.fromIterable(chunks), {
-      expectedBytes: data.length,
-      memoryLimit,
-      inspectHead: () => Effect.void
-    })
+    const scanned = yield* digestStream(Stream.fromIterable(chunks), { expectedBytes: data.length, inspectHead: () => Effect.void })
     const body = submissionBody(fields(data), scanned.content)
     const first = yield* collectPieces(body.stream)
     const second = yield* collectPieces(body.stream)
     return { tag: scanned.content._tag, contentLength: body.contentLength, first, second }
-  })).pipe(Effect.provide(NodeFileSystem.layer))
+  })).pipe(Effect.provide(Spool.test({ memoryLimit })))
 
 describe("submissionBody", () => {
   for (const size of [0, 1, 2, 3, 4, 100_000, 3 * MiB + 2]) {
@@ -170,13 +165,13 @@ describe("submissionBody", () => {
       const data = randomBytes(5000)
       const body = yield* Effect.scoped(
         Effect.map(
-          digestStream(Stream.make(data), { expectedBytes: data.length, memoryLimit: 100, inspectHead: () => Effect.void }),
+          digestStream(Stream.make(data), { expectedBytes: data.length, inspectHead: () => Effect.void }),
           (scanned) => submissionBody(trickyFields(data), scanned.content)
         )
       )
       const error = yield* Effect.flip(Stream.runDrain(body.stream))
       expect(error).toBeInstanceOf(SpoolError)
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(Spool.test({ memoryLimit: 100 }))))
 })
 
 describe("Base64Encoder", () => {

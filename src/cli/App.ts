@@ -1,24 +1,25 @@
 /**
- * How the CLI gets its application: the same `AppLayer` as the Lambda, configured from the
- * environment — or, with `--local`, from an embedded local stack started first.
+ * How the CLI gets its application: the same `AppLayer` as the Lambda, configured from this
+ * process's environment — or, with `--local`, from the environment of an embedded local stack
+ * alone (nothing of this machine's AWS setup comes into it).
  */
-import { Effect, type Layer, type Scope } from "effect"
+import { ConfigProvider, Effect, Layer } from "effect"
+import type * as LocalStack from "../../emulators/LocalStack.js"
 import { AppLayer } from "../AppLayer.js"
-import * as LocalStack from "../../emulators/LocalStack.js"
-
-/** Starts the embedded stack and points this process at it (the AWS SDK reads process.env). */
-export const useLocalStack = (options?: LocalStack.LocalStackOptions): Effect.Effect<LocalStack.LocalStackHandle, never, Scope.Scope> =>
-  Effect.tap(LocalStack.start(options), (stack) => Effect.sync(() => Object.assign(process.env, stack.env)))
 
 export type App = Layer.Layer.Success<typeof AppLayer>
 
+const configuredBy = (stack: LocalStack.LocalStackHandle) =>
+  AppLayer.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(stack.env))))))
+
 /**
- * Runs `program` with the application. A failure to build it (bad environment, JSONAir down,
- * no credentials) is returned as `Left` with its message: the CLI exits 2 on it.
+ * Runs `program` with the application (against `local` when given). A failure to build it (bad
+ * environment, JSONAir down, no credentials) is returned as `Left` with its message: the CLI
+ * exits 2 on it.
  */
-export const withApp = <A, R>(program: Effect.Effect<A, never, R | App>) =>
+export const withApp = <A, R>(program: Effect.Effect<A, never, R | App>, local?: LocalStack.LocalStackHandle) =>
   program.pipe(
-    Effect.provide(AppLayer),
+    Effect.provide(local === undefined ? AppLayer : configuredBy(local)),
     Effect.mapError((error) => (error as { readonly message?: unknown }).message?.toString() ?? String(error)),
     Effect.either
   )

@@ -9,9 +9,9 @@
 import { Console, Effect, Either } from "effect"
 import { demoConfig, defaults } from "../../emulators/Fixtures.js"
 import { cloudTrail, notification, type ObjectRef, s3EventBridge, sqsMessage } from "../../emulators/EventFactory.js"
-import type { LocalStackHandle } from "../../emulators/LocalStack.js"
+import * as LocalStack from "../../emulators/LocalStack.js"
 import { isFailed } from "../Outcome.js"
-import { useLocalStack, withApp } from "./App.js"
+import { withApp } from "./App.js"
 import * as Files from "./DemoFiles.js"
 import { replay } from "./Replay.js"
 import { summary, table } from "./Summary.js"
@@ -43,11 +43,11 @@ const seeds: ReadonlyArray<Seed> = [
   { key: "cold/2019-ledger.pdf", body: Files.pdf, account: 1, region: 0, archived: true }
 ]
 
-const accountOf = (stack: LocalStackHandle, which: Seed["account"]) =>
+const accountOf = (stack: LocalStack.LocalStackHandle, which: Seed["account"]) =>
   which === "own" ? stack.accounts.own : stack.accounts.members[which]!
 
 /** Seeds the objects and returns the events AWS would deliver for them (and for a few awkward cases). */
-const seedAndGenerateEvents = (stack: LocalStackHandle) =>
+const seedAndGenerateEvents = (stack: LocalStack.LocalStackHandle) =>
   Effect.gen(function*() {
     const events: Array<unknown> = []
     const refs: Array<ObjectRef> = []
@@ -84,7 +84,7 @@ const seedAndGenerateEvents = (stack: LocalStackHandle) =>
     return events
   })
 
-const received = (stack: LocalStackHandle) =>
+const received = (stack: LocalStack.LocalStackHandle) =>
   table(
     ["filename", "mimetype", "bytes", "sha256", "account", "verified"],
     stack.highvolt.submissions.map((s) => {
@@ -102,18 +102,21 @@ const received = (stack: LocalStackHandle) =>
 
 export const runDemo = Effect.gen(function*() {
   const started = Date.now()
-  const stack = yield* useLocalStack({
+  const stack = yield* LocalStack.start({
     config: (url) => ({ ...demoConfig(url, defaults.highvoltPat), core: { ...demoConfig(url, defaults.highvoltPat).core, max_file_size: maxFileSize } })
   })
   const events = yield* seedAndGenerateEvents(stack)
   yield* Console.log(`Local stack up: own account ${stack.accounts.own}, members ${stack.accounts.members.join(", ")}, regions ${stack.regions.join(", ")}.`)
   yield* Console.log(`Replaying ${events.length} events through the scanner…\n`)
 
-  const ran = yield* withApp(replay(events.map((value, i) => ({ label: `event ${i + 1}`, value: Either.right(value) })), {
-    concurrency: 4,
-    onOutcome: (o) =>
-      Console.log(`  ${o.outcome.padEnd(9)} ${o.outcome === "skipped" ? o.reason.padEnd(19) : "".padEnd(19)} s3://${o.bucket ?? "?"}/${o.key ?? "?"}`)
-  }))
+  const ran = yield* withApp(
+    replay(events.map((value, i) => ({ label: `event ${i + 1}`, value: Either.right(value) })), {
+      concurrency: 4,
+      onOutcome: (o) =>
+        Console.log(`  ${o.outcome.padEnd(9)} ${o.outcome === "skipped" ? o.reason.padEnd(19) : "".padEnd(19)} s3://${o.bucket ?? "?"}/${o.key ?? "?"}`)
+    }),
+    stack
+  )
   if (ran._tag === "Left") {
     yield* Console.error(`highvolt-s3: demo could not start: ${ran.left}`)
     return 2

@@ -17,7 +17,8 @@ import { readFileSync } from "node:fs"
 import packageJson from "../../package.json" with { type: "json" }
 import { tuneHeapForStreaming } from "../HeapTuning.js"
 import { isFailed } from "../Outcome.js"
-import { useLocalStack, withApp } from "./App.js"
+import * as LocalStack from "../../emulators/LocalStack.js"
+import { withApp } from "./App.js"
 import { runDemo } from "./Demo.js"
 import { progress } from "./Progress.js"
 import { DefaultEventBudgetMs, replay } from "./Replay.js"
@@ -54,7 +55,7 @@ const replayCommand = Command.make(
       if (text._tag === "Left") return yield* usageError(text.left)
       const items = parseReplayInput(text.right)
       if (items.length === 0) return yield* usageError(`no events in ${input === "-" ? "standard input" : input}`)
-      if (local) yield* useLocalStack()
+      const stack = local ? yield* LocalStack.start() : undefined
 
       const bar = progress(json ? 0 : items.length)
       const ran = yield* withApp(replay(items, {
@@ -62,7 +63,7 @@ const replayCommand = Command.make(
         eventBudgetMs: timeout * 1000,
         onOutcome: (outcome) => json ? Console.log(JSON.stringify(outcome)) : Effect.void,
         onItem: bar.advance(1)
-      }))
+      }), stack)
       yield* bar.finish
       if (ran._tag === "Left") return yield* usageError(`cannot start: ${ran.left}`)
       if (!json) yield* Console.log(summary(ran.right))
@@ -72,7 +73,7 @@ const replayCommand = Command.make(
 
 const localCommand = Command.make("local", {}, () =>
   Effect.gen(function*() {
-    const stack = yield* useLocalStack()
+    const stack = yield* LocalStack.start()
     yield* Console.log(Object.entries(stack.env).map(([k, v]) => `export ${k}='${v}'`).join("\n"))
     yield* Console.error(`local stack running (accounts: own ${stack.accounts.own}, members ${stack.accounts.members.join(", ")}); Ctrl-C stops it`)
     return yield* Effect.never

@@ -1,4 +1,28 @@
-import { Duration, Effect } from "effect"
+import type { AwsCredentialIdentity } from "@aws-sdk/types"
+import { Duration, Effect, Option, Redacted } from "effect"
+import type { AwsSettings } from "../Environment.js"
+
+/**
+ * The constructor settings of an SDK client from the environment: only what is set, so that
+ * the SDK looks up the rest itself. One attempt per call: our own policies retry.
+ */
+export const clientSettings = (aws: AwsSettings, service: keyof AwsSettings["endpoints"]) => ({
+  maxAttempts: 1,
+  ...Option.match(aws.region, { onNone: () => ({}), onSome: (region) => ({ region }) }),
+  ...Option.match(aws.endpoints[service], { onNone: () => ({}), onSome: (endpoint) => ({ endpoint }) }),
+  ...Option.match(aws.credentials, {
+    onNone: () => ({}),
+    onSome: (keys) => ({
+      // A provider, so that the secret leaves its Redacted wrapper only when a request is signed.
+      credentials: (): Promise<AwsCredentialIdentity> =>
+        Promise.resolve({
+          accessKeyId: keys.accessKeyId,
+          secretAccessKey: Redacted.value(keys.secretAccessKey),
+          ...Option.match(keys.sessionToken, { onNone: () => ({}), onSome: (token) => ({ sessionToken: Redacted.value(token) }) })
+        })
+    })
+  })
+})
 
 /**
  * What an AWS SDK failure means for us. SDK errors carry the service's error code in `name`

@@ -40,9 +40,9 @@ const TEN_MB = 10 * 1024 * 1024
 beforeAll(async () => {
   env = await startStack()
   stack = env.stack
-  app = newContainer()
+  app = newContainer(env)
   const warm = await seed(stack, "bad/warm.pdf")
-  answer(await app.invoke(cloudTrail(warm.object)))
+  answer(await app.settle(cloudTrail(warm.object)))
 })
 
 afterAll(async () => {
@@ -61,7 +61,7 @@ const edited = (s: Seeded, change: (event: any) => void) => {
 const stillWorks = async (label: string) => {
   const s = await seed(stack, `bad/after-${label}.pdf`)
   const event = cloudTrail(s.object)
-  answer(await app.invoke(event))
+  answer(await app.settle(event))
   expectOneOutcome(app, event.id, "submitted")
 }
 
@@ -86,7 +86,7 @@ describe("single events that cannot be scanned", () => {
   it.each(invalid)("%s: rejected with a short message naming the problem, one failed InvalidEvent outcome", async (_, make, expected) => {
     const event = await make()
     const before = app.outcomes().length
-    const invoked = await app.invoke(event)
+    const invoked = await app.settle(event)
     const message = rejection(invoked).message
     expect(message).toMatch(expected)
     expect(message.length).toBeLessThan(400)
@@ -112,7 +112,7 @@ describe("single events that cannot be scanned", () => {
     ]
     for (const [event, outcome, reason] of cases) {
       const before = app.outcomes().length
-      answer(await app.invoke(event))
+      answer(await app.settle(event))
       expect(app.outcomes().slice(before)).toMatchObject([{ outcome, reason }])
     }
     expect(stack.s3.calls.filter((c) => c.action === "GetObject" && c.params["key"] === s.object.key)).toEqual([])
@@ -144,7 +144,7 @@ describe("an SQS batch mixing valid and invalid messages", () => {
     ]
     const messages = [valid[0]!, ...invalid.slice(0, 4), valid[1]!, ...skipped, ...invalid.slice(4), valid[2]!]
     const before = app.outcomes().length
-    const invoked = await app.invoke(sqsBatch(messages))
+    const invoked = await app.settle(sqsBatch(messages))
     const failures = (answer(invoked).batchItemFailures as Array<{ itemIdentifier: string }>).map((f) => f.itemIdentifier)
     expect([...failures].sort()).toEqual(invalid.map((m) => m.messageId).sort())
     const recorded = app.outcomes().slice(before)
@@ -167,7 +167,7 @@ describe("an SQS batch mixing valid and invalid messages", () => {
     const batch: any = sqsBatch([sqsMessage(cloudTrail(s.object)), sqsMessage(cloudTrail(s.object))])
     delete batch.Records[1].messageId
     const before = app.outcomes().length
-    const error = rejection(await app.invoke(batch))
+    const error = rejection(await app.settle(batch))
     expect(error.message).toMatch(/invalid event: Records\[1\]\.messageId: is missing/)
     expect(app.outcomes().slice(before)).toMatchObject([{ outcome: "failed", error: { tag: "InvalidEvent" } }])
     expect(stack.s3.calls.filter((c) => c.params["key"] === s.object.key)).toEqual([])
@@ -181,7 +181,7 @@ describe("properties of the handler over arbitrary input", () => {
     await fc.assert(
       fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (input) => {
         const before = app.outcomes().length
-        const invoked = await app.invoke(input, 10_000)
+        const invoked = await app.settle(input, 10_000)
         expect(invoked.ms).toBeLessThan(3_000)
         const recorded = app.outcomes().slice(before)
         if (invoked.ok) {
@@ -207,7 +207,7 @@ describe("properties of the handler over arbitrary input", () => {
       fc.asyncProperty(fc.array(body, { minLength: 1, maxLength: 8 }), async (bodies) => {
         const messages = bodies.map((b) => sqsMessage(b))
         const before = app.outcomes().length
-        const invoked = await app.invoke(sqsBatch(messages), 10_000)
+        const invoked = await app.settle(sqsBatch(messages), 10_000)
         const failures = (answer(invoked).batchItemFailures as Array<{ itemIdentifier: string }>).map((f) => f.itemIdentifier)
         const ids = new Set(messages.map((m) => m.messageId))
         for (const id of failures) expect(ids.has(id)).toBe(true)
@@ -232,7 +232,7 @@ describe("the CLI", () => {
       "",
       JSON.stringify(edited(s, (e) => delete e.detail.requestParameters.key))
     ].join("\n")
-    const run = await runCli(["replay", "--json", "-"], { input: lines })
+    const run = await runCli(env, ["replay", "--json", "-"], { input: lines })
     expect(run.code, run.stderr).toBe(1)
     const outcomes = run.stdout.trim().split("\n").map((l) => JSON.parse(l))
     expect(outcomes).toHaveLength(3)
@@ -241,7 +241,7 @@ describe("the CLI", () => {
       expect.objectContaining({ outcome: "failed", eventId: "line 2", error: expect.objectContaining({ tag: "InvalidJson", message: expect.stringMatching(/^line 2: not valid JSON/) }) }),
       expect.objectContaining({ outcome: "failed", eventId: "line 4", error: expect.objectContaining({ tag: "InvalidEvent", message: expect.stringMatching(/detail\.requestParameters\.key: is missing/) }) })
     ]))
-    const human = await runCli(["replay", "-"], { input: lines })
+    const human = await runCli(env, ["replay", "-"], { input: lines })
     expect(human.code).toBe(1)
     expect(human.stdout).toMatch(/3 event\(s\), 2 failed/)
     expect(human.stdout).toMatch(/line 2\n\s+InvalidJson: line 2: not valid JSON/)
@@ -249,7 +249,7 @@ describe("the CLI", () => {
   }, 60_000)
 
   it("empty input: exit 2, saying so", async () => {
-    const run = await runCli(["replay", "-"], { input: "\n  \n" })
+    const run = await runCli(env, ["replay", "-"], { input: "\n  \n" })
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/highvolt-s3: no events in standard input/)
   }, 30_000)

@@ -42,9 +42,9 @@ const slackMs = 800
 beforeAll(async () => {
   env = await startStack()
   stack = env.stack
-  app = newContainer()
+  app = newContainer(env)
   const warm = await seed(stack, "deadline/warm.pdf")
-  answer(await app.invoke(cloudTrail(warm.object)))
+  answer(await app.settle(cloudTrail(warm.object)))
 })
 
 afterEach(() => {
@@ -60,7 +60,7 @@ afterAll(async () => {
 
 /** Invokes with `remainingMs` left and checks that the handler gave up in time. */
 const invokeWithin = async (event: unknown, remainingMs: number) => {
-  const invoked = await app.invoke(event, remainingMs)
+  const invoked = await app.settle(event, remainingMs)
   expect(invoked.ms, `ended ${invoked.ms} ms into a ${remainingMs} ms invocation`).toBeLessThan(remainingMs - safetyMarginMs + slackMs)
   return invoked
 }
@@ -139,7 +139,7 @@ describe("work in flight at the deadline is abandoned cleanly", () => {
     expect(stalled[0]!.status).toBe(0)
     expect(submissionsOf(stack, s.hash).filter((r) => r.accepted)).toEqual([])
     // Lambda's retry of the event submits it, once.
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expect(submissionsOf(stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
     expectClean(stack, app, [error.message])
   })
@@ -159,16 +159,16 @@ describe("work in flight at the deadline is abandoned cleanly", () => {
   it("no time left at all (less than the margin): every event fails at once, nothing is read", async () => {
     const seeded = await Promise.all([0, 1].map((i) => seed(stack, `deadline/no-time-${i}.pdf`)))
     const messages = seeded.map((s) => sqsMessage(cloudTrail(s.object)))
-    const invoked = await app.invoke(sqsBatch(messages), 2_000)
+    const invoked = await app.settle(sqsBatch(messages), 2_000)
     expect(invoked.ms).toBeLessThan(500)
     expect(answer(invoked).batchItemFailures).toHaveLength(2)
     for (const m of messages) expect(expectOneOutcome(app, JSON.parse(m.body).id, "failed")).toMatchObject({ error: { tag: "DeadlineExceeded" } })
     for (const s of seeded) expect(getObjectCalls(stack, s.object.bucket, s.object.key)).toEqual([])
     const single = cloudTrail(seeded[0]!.object)
-    expect(rejection(await app.invoke(single, 1_000)).message).toMatch(/DeadlineExceeded|did not finish within its time budget/)
+    expect(rejection(await app.settle(single, 1_000)).message).toMatch(/DeadlineExceeded|did not finish within its time budget/)
     // A cold container with no time left does not even start building.
-    const cold = newContainer()
-    const coldInvoked = await cold.invoke(single, 2_500)
+    const cold = newContainer(env)
+    const coldInvoked = await cold.settle(single, 2_500)
     expect(coldInvoked.ms).toBeLessThan(500)
     expect(rejection(coldInvoked).message).toMatch(/cold start did not finish before the invocation's deadline/)
     await cold.dispose()
@@ -183,7 +183,7 @@ describe("the CLI's per-event timeout", () => {
     const event = cloudTrail(s.object)
     const stalls = () => highvoltRequests(stack, "/submit").filter((r) => r.fault === "stall").length
     const stallsBefore = stalls()
-    const run = await runCli(["replay", "--json", "--timeout", "4", "-"], { input: JSON.stringify(event) })
+    const run = await runCli(env, ["replay", "--json", "--timeout", "4", "-"], { input: JSON.stringify(event) })
     expect(run.code).toBe(1)
     const outcomes = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as { outcome: string; error?: { tag: string } })
     expect(outcomes).toHaveLength(1)
@@ -196,7 +196,7 @@ describe("the CLI's per-event timeout", () => {
   })
 
   it("replay --timeout 0 is a usage error", async () => {
-    const run = await runCli(["replay", "--timeout", "0", "-"], { input: "{}" })
+    const run = await runCli(env, ["replay", "--timeout", "0", "-"], { input: "{}" })
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/--timeout must be at least 1/)
   })

@@ -6,30 +6,36 @@
  *
  * - exactly one terminal outcome per event, and a `failed` one surfaces (handler rejects, SQS
  *   `batchItemFailures`, CLI exit 1 naming it);
- * - no spool file (`highvolt-spool-*` in `os.tmpdir()`) outlives its event;
+ * - no spool file (`highvolt-spool-*` in the file's temp dir) outlives its event;
  * - no content is accepted twice by highvolt-server;
  * - no secret of the stack (`secretValues()`) in logs, errors, outcomes or CLI output.
  *
- * Each test file runs in its own process (vitest forks), so `process.env` and the temp dir
- * below are the file's own.
+ * Each test file runs in its own process (vitest forks) with a temp dir of its own (below): the
+ * TMPDIR of its containers and CLI runs.
  */
 import { spawn } from "node:child_process"
-import { createHash } from "node:crypto"
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs"
 import * as os from "node:os"
 import { join } from "node:path"
-import { Effect, Layer, Logger, Ref } from "effect"
+import { Effect } from "effect"
 import { afterAll, beforeEach, expect } from "vitest"
-import { AppLayer } from "../../src/AppLayer.js"
-import { type LambdaHandler, makeHandler } from "../../src/LambdaHandler.js"
 import type { ObjectRef } from "../../emulators/EventFactory.js"
-import * as LocalStack from "../../emulators/LocalStack.js"
+import type * as LocalStack from "../../emulators/LocalStack.js"
 import type { Outcome } from "../../src/Outcome.js"
-import { OutcomeLog } from "../../src/OutcomeLog.js"
+import {
+  childEnv,
+  type Container,
+  type ContainerOptions,
+  type Invoked,
+  newContainer as newLambdaContainer,
+  nonLoopbackConnections,
+  type Stack
+} from "../helpers/localStackHarness.js"
+import { leakedSecrets, pdf, sha256 } from "../helpers/stackQueries.js"
 
 export * from "../../emulators/EventFactory.js"
-import { nonLoopbackConnections } from "../helpers/localStackHarness.js"
-export { nonLoopbackConnections, type Stack, startStack } from "../helpers/localStackHarness.js"
+export { type Container, type Invoked, nonLoopbackConnections, type Stack, startStack } from "../helpers/localStackHarness.js"
+export * from "../helpers/stackQueries.js"
 
 // ---------------------------------------------------------------------------------------------
 // A private temp dir: spool files of this file's tests, and only those, land here
@@ -37,8 +43,7 @@ export { nonLoopbackConnections, type Stack, startStack } from "../helpers/local
 
 const sharedTmp = os.tmpdir()
 const privateTmp = mkdtempSync(join(sharedTmp, "hv-faults-"))
-process.env.TMPDIR = privateTmp
-// The CLI runs through tsx, which caches its transforms in the temp dir: share that cache, or
+// The CLI runs through tsx, which caches its transforms in its TMPDIR: share that cache, or
 // every file's first CLI run compiles the whole program again.
 const tsxCache = `tsx-${process.getuid?.() ?? os.userInfo().uid}`
 mkdirSync(join(sharedTmp, tsxCache), { recursive: true })
@@ -46,8 +51,8 @@ symlinkSync(join(sharedTmp, tsxCache), join(privateTmp, tsxCache))
 // Registered first, so it runs after the test file's own afterAll (which stops the stack).
 afterAll(() => rmSync(privateTmp, { recursive: true, force: true }))
 
-/** Spool files (`highvolt-spool-*`) currently in `os.tmpdir()`. */
-export const spoolFiles = (): ReadonlyArray<string> => readdirSync(os.tmpdir()).filter((name) => name.startsWith("highvolt-spool-"))
+/** Spool files (`highvolt-spool-*`) currently in this file's temp dir (the TMPDIR of its containers and CLI runs). */
+export const spoolFiles = (): ReadonlyArray<string> => readdirSync(privateTmp).filter((name) => name.startsWith("highvolt-spool-"))
 
 /** Polls the temp dir while something runs: `stop()` says how many spool files were seen at once, at most. */
 export const watchSpool = () => {
@@ -112,49 +117,12 @@ export const printMark = (): number => printed.length
 // A Lambda container
 // ---------------------------------------------------------------------------------------------
 
-export type Invoked =
-  | { readonly ok: true; readonly value: any; readonly ms: number }
-  | { readonly ok: false; readonly error: Error; readonly ms: number }
-
-export interface Container {
-  readonly lambda: LambdaHandler
-  /** Invokes the handler with a context that leaves `remainingMs` (default 60 s); never throws. */
-  readonly invoke: (event: unknown, remainingMs?: number) => Promise<Invoked>
-  /** Every outcome recorded so far, in order. */
-  readonly outcomes: () => ReadonlyArray<Outcome>
-  readonly outcomesOf: (eventId: string) => ReadonlyArray<Outcome>
-  readonly dispose: () => Promise<void>
-}
-
 /**
- * A fresh Lambda container: the production `AppLayer` with the production logger (`Logger.json`)
- * and EMF outcome lines, as `src/lambda.ts` builds it; each outcome is also kept in memory.
+ * A fresh Lambda container as `src/lambda.ts` builds it (JSON logger, EMF outcome lines, all of
+ * it captured above), spooling into this file's temp dir.
  */
-export const newContainer = (): Container => {
-  const recorded = Effect.runSync(Ref.make<ReadonlyArray<Outcome>>([]))
-  const emf = Effect.runSync(Effect.provide(OutcomeLog, OutcomeLog.emf))
-  const outcomeLog = Layer.succeed(OutcomeLog, {
-    record: (outcome) => Effect.zipRight(emf.record(outcome), Ref.update(recorded, (all) => [...all, outcome]))
-  })
-  const lambda = makeHandler(Layer.mergeAll(AppLayer, outcomeLog).pipe(Layer.provide(Logger.json)))
-  const outcomes = () => Effect.runSync(Ref.get(recorded))
-  return {
-    lambda,
-    invoke: async (event, remainingMs = 60_000) => {
-      const started = Date.now()
-      try {
-        const value = await lambda.handler(event, { getRemainingTimeInMillis: () => remainingMs })
-        return { ok: true, value, ms: Date.now() - started }
-      } catch (error) {
-        expect(error, "the handler rejects with an Error").toBeInstanceOf(Error)
-        return { ok: false, error: error as Error, ms: Date.now() - started }
-      }
-    },
-    outcomes,
-    outcomesOf: (eventId) => outcomes().filter((o) => o.eventId === eventId),
-    dispose: () => lambda.dispose()
-  }
-}
+export const newContainer = (stack: Stack, options: ContainerOptions = {}): Container =>
+  newLambdaContainer(stack, { ...options, printed: true, env: { TMPDIR: privateTmp, ...options.env } })
 
 /** The invocation's rejection; fails the test when it resolved. */
 export const rejection = (invoked: Invoked): Error => {
@@ -171,21 +139,6 @@ export const answer = (invoked: Invoked): any => {
 // ---------------------------------------------------------------------------------------------
 // Content
 // ---------------------------------------------------------------------------------------------
-
-export const MiB = 1024 * 1024
-export const sha256 = (bytes: string | Uint8Array) => createHash("sha256").update(bytes).digest("hex")
-
-let serial = 0
-/** A small, unique PDF-looking document (detected as `application/pdf`). */
-export const pdf = (label: string, size?: number): Buffer => {
-  const head = Buffer.from(
-    `%PDF-1.4\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj << /Title (${label}) /Serial ${++serial} /Nonce ${Math.random()} >> endobj\n`,
-    "latin1"
-  )
-  const tail = Buffer.from("\n%%EOF\n", "latin1")
-  if (size === undefined) return Buffer.concat([head, tail])
-  return Buffer.concat([head, Buffer.alloc(size - head.length - tail.length, 0x20), tail])
-}
 
 export interface Seeded {
   readonly object: ObjectRef
@@ -221,28 +174,6 @@ export function expectOneOutcome(app: Container, eventId: string, kind?: Outcome
   return outcomes[0]!
 }
 
-/** GetObject calls the S3 gate saw for a bucket and (decoded) key. */
-export const getObjectCalls = (stack: LocalStack.LocalStackHandle, bucket: string, key: string) =>
-  stack.s3.calls.filter((c) => c.action === "GetObject" && c.params["bucket"] === bucket && c.params["key"] === key)
-
-/** Submissions highvolt recorded for this SHA256. */
-export const submissionsOf = (stack: LocalStack.LocalStackHandle, hash: string) =>
-  stack.highvolt.submissions.filter((s) => s.fields["sha256"] === hash)
-
-/** Requests highvolt saw on an endpoint path suffix (`/auth/token`, `/query`, `/submit`). */
-export const highvoltRequests = (stack: LocalStack.LocalStackHandle, suffix: string) =>
-  stack.highvolt.requests.filter((r) => r.path.endsWith(suffix))
-
-/** Which of the stack's secrets (PATs, keys, session tokens, JWTs, external id) occur in `texts`. */
-export const leakedSecrets = (stack: LocalStack.LocalStackHandle, texts: ReadonlyArray<string>): ReadonlyArray<string> => {
-  const secrets = stack.secretValues().filter((s) => s.length >= 8)
-  const found = new Set<string>()
-  for (const text of texts) {
-    for (const secret of secrets) if (text.includes(secret)) found.add(`${secret.slice(0, 12)}… (${secret.length} chars)`)
-  }
-  return [...found]
-}
-
 /**
  * The invariants every case ends with: no spool file left, no content accepted twice, nothing
  * secret in what the test printed, in the container's outcomes or in `extra`, nothing off loopback.
@@ -273,15 +204,19 @@ export interface CliRun {
 const root = new URL("../../", import.meta.url).pathname
 
 /**
- * Runs `highvolt-s3 <args>` (from source, through tsx) with this process's environment (which
- * points at the stack) plus `env`. Asynchronous: the stack answers from this process meanwhile.
+ * Runs `highvolt-s3 <args>` (from source, through tsx) with the stack's environment plus `env`,
+ * spooling into this file's temp dir. Asynchronous: the stack answers from this process meanwhile.
  */
-export const runCli = (args: ReadonlyArray<string>, options: { readonly env?: Record<string, string>; readonly input?: string; readonly timeoutMs?: number } = {}): Promise<CliRun> =>
+export const runCli = (
+  stack: Stack,
+  args: ReadonlyArray<string>,
+  options: { readonly env?: Record<string, string>; readonly input?: string; readonly timeoutMs?: number } = {}
+): Promise<CliRun> =>
   new Promise((resolve, reject) => {
     const started = Date.now()
     const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], {
       cwd: root,
-      env: { ...process.env, ...options.env, NO_COLOR: "1" },
+      env: childEnv(stack, { TMPDIR: privateTmp, ...options.env, NO_COLOR: "1" }),
       stdio: ["pipe", "pipe", "pipe"]
     })
     let stdout = ""

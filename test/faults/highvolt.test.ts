@@ -36,10 +36,10 @@ let app: Container
 beforeAll(async () => {
   env = await startStack()
   stack = env.stack
-  app = newContainer()
+  app = newContainer(env)
   // Warm the container: the cold start's logins are not what these cases are about.
   const warm = await seed(stack, "warm/up.pdf")
-  answer(await app.invoke(cloudTrail(warm.object)))
+  answer(await app.settle(cloudTrail(warm.object)))
 })
 
 beforeEach(() => {
@@ -64,7 +64,7 @@ describe("transient answers are retried", () => {
     stack.highvolt.faults.inject("query", { kind: "status", status: 503 }, 2)
     stack.highvolt.faults.inject("submit", { kind: "status", status: 503 }, 2)
     const event = cloudTrail(s.object)
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     expect(exchanges("/query", q)).toEqual([[503, "status 503"], [503, "status 503"], [200, null]])
     expect(exchanges("/submit", sub)).toEqual([[503, "status 503"], [503, "status 503"], [200, null]])
@@ -79,7 +79,7 @@ describe("transient answers are retried", () => {
     stack.highvolt.faults.inject("query", { kind: "status", status: 500 }, 1)
     stack.highvolt.faults.inject("submit", { kind: "status", status: 500 }, 2)
     const event = cloudTrail(s.object)
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     expect(exchanges("/query", q)).toEqual([[500, "status 500"], [200, null]])
     expect(exchanges("/submit", sub)).toEqual([[500, "status 500"], [500, "status 500"], [200, null]])
@@ -91,7 +91,7 @@ describe("transient answers are retried", () => {
     const q = highvoltRequests(stack, "/query").length
     stack.highvolt.faults.inject("query", { kind: "status", status: 429, headers: { "Retry-After": "1" } }, 1)
     const event = cloudTrail(s.object)
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     const queries = highvoltRequests(stack, "/query").slice(q)
     expect(queries.map((r) => r.status)).toEqual([429, 200])
@@ -108,7 +108,7 @@ describe("connections that break", () => {
     stack.highvolt.faults.inject("query", { kind: "reset-before-response" }, 1)
     stack.highvolt.faults.inject("submit", { kind: "reset-before-response" }, 1)
     const event = cloudTrail(s.object)
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     expect(exchanges("/query", q)).toEqual([[0, "reset-before-response"], [200, null]])
     expect(exchanges("/submit", sub)).toEqual([[0, "reset-before-response"], [200, null]])
@@ -121,7 +121,7 @@ describe("connections that break", () => {
     const sub = highvoltRequests(stack, "/submit").length
     stack.highvolt.faults.inject("submit", { kind: "reset-mid-body", afterBytes: 256 * 1024 }, 1)
     const event = cloudTrail(s.object)
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     expect(exchanges("/submit", sub)).toEqual([[0, "reset-mid-body"], [200, null]])
     // The emulator decoded file_data of the second body and checked it against the digests.
@@ -134,7 +134,7 @@ describe("connections that break", () => {
     const q = highvoltRequests(stack, "/query").length
     stack.highvolt.faults.inject("query", { kind: "stall" }, 1)
     const event = cloudTrail(s.object)
-    const invoked = await app.invoke(event, 60_000)
+    const invoked = await app.settle(event, 60_000)
     answer(invoked)
     expect(invoked.ms).toBeGreaterThanOrEqual(14_500)
     expect(invoked.ms).toBeLessThan(25_000)
@@ -152,7 +152,7 @@ describe("tokens", () => {
     const logins = stack.highvolt.counters.logins
     stack.highvolt.expireAllTokens()
     const events = seeded.map((s) => cloudTrail(s.object))
-    expect(answer(await app.invoke(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
+    expect(answer(await app.settle(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
     expect(stack.highvolt.counters.logins - logins).toBe(1)
     for (const e of events) expectOneOutcome(app, e.id, "submitted")
     expectClean(stack, app)
@@ -164,7 +164,7 @@ describe("tokens", () => {
     const logins = stack.highvolt.counters.logins
     stack.highvolt.faults.inject("query", { kind: "status", status: 401 }, 2)
     const event = cloudTrail(s.object)
-    const error = rejection(await app.invoke(event))
+    const error = rejection(await app.settle(event))
     expect(error.message).toMatch(/highvolt query failed \(HTTP 401\)/)
     expect(exchanges("/query", q)).toEqual([[401, "status 401"], [401, "status 401"]])
     expect(stack.highvolt.counters.logins - logins).toBe(1)
@@ -172,7 +172,7 @@ describe("tokens", () => {
     expect(submissionsOf(stack, s.hash)).toEqual([])
     // The next event works with the fresh token.
     const next = await seed(stack, "hv/after-401.pdf")
-    answer(await app.invoke(cloudTrail(next.object)))
+    answer(await app.settle(cloudTrail(next.object)))
     expectClean(stack, app)
   })
 
@@ -183,7 +183,7 @@ describe("tokens", () => {
     stack.highvolt.expireAllTokens()
     stack.highvolt.faults.inject("auth", { kind: "status", status: 429 }, 3)
     const events = seeded.map((s) => cloudTrail(s.object))
-    expect(answer(await app.invoke(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
+    expect(answer(await app.settle(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
     expect(exchanges("/auth/token", auth).map(([status]) => status)).toEqual([429, 429, 429, 200])
     expect(stack.highvolt.counters.logins - logins).toBe(1)
     for (const e of events) expectOneOutcome(app, e.id, "submitted")
@@ -197,7 +197,7 @@ describe("tokens", () => {
     stack.highvolt.faults.inject("auth", { kind: "status", status: 429 }, 1_000)
     const messages = seeded.map((s) => sqsMessage(cloudTrail(s.object)))
     // 8 s left: the scanner must be done after about 5 s (3 s safety margin).
-    const invoked = await app.invoke(sqsBatch(messages), 8_000)
+    const invoked = await app.settle(sqsBatch(messages), 8_000)
     expect(invoked.ms).toBeLessThan(6_000)
     expect(answer(invoked).batchItemFailures.map((f: { itemIdentifier: string }) => f.itemIdentifier).sort()).toEqual(
       messages.map((m) => m.messageId).sort()
@@ -210,7 +210,7 @@ describe("tokens", () => {
     // when each waiting event logged in again after a failed login and retries were nested.
     expect(stormRequests).toBeLessThanOrEqual(6)
     stack.highvolt.faults.clear()
-    const again = await app.invoke(sqsBatch(messages.map((m) => sqsMessage(JSON.parse(m.body)))))
+    const again = await app.settle(sqsBatch(messages.map((m) => sqsMessage(JSON.parse(m.body)))))
     expect(answer(again)).toEqual({ batchItemFailures: [] })
     for (const s of seeded) expect(submissionsOf(stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
     expectClean(stack, app)
@@ -226,7 +226,7 @@ describe("identical content in flight", () => {
     const q = highvoltRequests(stack, "/query").length
     stack.highvolt.faults.inject("submit", { kind: "status", status: 503 }, 2)
     const events = copies.map((c) => cloudTrail(c.object))
-    expect(answer(await app.invoke(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
+    expect(answer(await app.settle(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
     const kinds = events.map((e) => expectOneOutcome(app, e.id).outcome).sort()
     expect(kinds).toEqual(["duplicate", "duplicate", "submitted"])
     expect(highvoltRequests(stack, "/query").slice(q).filter((r) => r.body?.includes(copies[0]!.hash))).toHaveLength(1)
@@ -239,7 +239,7 @@ describe("identical content in flight", () => {
     const copies = await Promise.all([0, 1, 2].map((i) => seed(stack, `hv/copies-400/${i}.pdf`, { body })))
     stack.highvolt.faults.inject("submit", { kind: "status", status: 400, body: { status: "failed", code: 400, reason: "invalid sha256 hash" } }, 1)
     const messages = copies.map((c) => sqsMessage(cloudTrail(c.object)))
-    const failures = answer(await app.invoke(sqsBatch(messages))).batchItemFailures as Array<{ itemIdentifier: string }>
+    const failures = answer(await app.settle(sqsBatch(messages))).batchItemFailures as Array<{ itemIdentifier: string }>
     const kinds = messages.map((m) => expectOneOutcome(app, JSON.parse(m.body).id).outcome)
     expect([...kinds].sort()).toEqual(["duplicate", "failed", "submitted"])
     // Exactly the failed message is handed back to SQS.

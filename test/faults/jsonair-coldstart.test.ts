@@ -33,7 +33,7 @@ let stack: LocalStackHandle
 const containers: Array<Container> = []
 
 const container = () => {
-  const app = newContainer()
+  const app = newContainer(env)
   containers.push(app)
   return app
 }
@@ -70,13 +70,13 @@ describe("JSONAir unreachable or slow at cold start", () => {
     await Effect.runPromise(stack.jsonair.down)
     const mark = printMark()
     // 8 s left: the cold start may use 5 s.
-    const failed = await app.invoke(event, 8_000)
+    const failed = await app.settle(event, 8_000)
     expect(failed.ms).toBeLessThan(6_000)
     expect(rejection(failed).message).toMatch(/jsonair login failed: Transport|cold start did not finish before the invocation's deadline/)
     // No outcome: the event was never taken; Lambda hands it back (and the batch as a whole).
     expect(app.outcomesOf(event.id)).toEqual([])
     const batch = sqsBatch([sqsMessage(event)])
-    expect(rejection(await app.invoke(batch, 5_000)).message).toMatch(/jsonair|cold start/)
+    expect(rejection(await app.settle(batch, 5_000)).message).toMatch(/jsonair|cold start/)
     expect(app.outcomes()).toEqual([])
     // The failure is logged once per invocation, as one JSON line naming the service.
     const coldStartLines = printedSince(mark).filter((l) => l.includes("cold start failed"))
@@ -84,7 +84,7 @@ describe("JSONAir unreachable or slow at cold start", () => {
     expect(JSON.parse(coldStartLines[0]!)).toMatchObject({ level: "ERROR", message: "cold start failed", error: expect.stringMatching(/jsonair/) })
 
     await Effect.runPromise(stack.jsonair.up)
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     // Each invocation built afresh: the failed builds were not kept.
     expect(stack.secretsManager.counters.getSecretValue - secretReads).toBe(3)
@@ -98,7 +98,7 @@ describe("JSONAir unreachable or slow at cold start", () => {
     stack.jsonair.faults.inject("auth", { kind: "status", status: 503 }, 1)
     stack.jsonair.faults.inject("config", { kind: "status", status: 500 }, 2)
     const event = cloudTrail(s.object)
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     expect(configCalls().slice(calls).map((r) => r.status)).toEqual([500, 500, 200])
     expectClean(stack, app)
@@ -109,12 +109,12 @@ describe("JSONAir unreachable or slow at cold start", () => {
     const s = await seed(stack, "jsonair/stall.pdf")
     const event = cloudTrail(s.object)
     stack.jsonair.faults.inject("config", { kind: "stall" }, 1)
-    const failed = await app.invoke(event, 6_000)
+    const failed = await app.settle(event, 6_000)
     expect(failed.ms).toBeLessThan(4_000)
     expect(rejection(failed).message).toMatch(/cold start did not finish before the invocation's deadline/)
     expect(app.outcomesOf(event.id)).toEqual([])
     // JSONAir answers again: Lambda's retry of the event must not wait for the stalled build.
-    const retried = await app.invoke(event, 10_000)
+    const retried = await app.settle(event, 10_000)
     expect(retried.ok, retried.ok ? "" : retried.error.message).toBe(true)
     expect(retried.ms).toBeLessThan(3_000)
     expectOneOutcome(app, event.id, "submitted")
@@ -129,7 +129,7 @@ describe("JSONAir answers, but not with a usable configuration", () => {
     stack.jsonair.removeProfile(stack.profile.type, stack.profile.name)
     const configs = stack.jsonair.counters.configs
     const logins = stack.highvolt.counters.authRequests
-    const failed = await app.invoke(cloudTrail(s.object))
+    const failed = await app.settle(cloudTrail(s.object))
     expect(rejection(failed).message).toBe("jsonair config failed (HTTP 404): profile aws-s3-lambda/scanner does not exist")
     expect(stack.jsonair.counters.configs - configs).toBe(1)
     expect(stack.highvolt.counters.authRequests - logins).toBe(0)
@@ -142,7 +142,7 @@ describe("JSONAir answers, but not with a usable configuration", () => {
     const calls = configCalls().length
     const logins = stack.jsonair.counters.logins
     stack.jsonair.faults.inject("config", { kind: "status", status: 401 }, 2)
-    expect(rejection(await app.invoke(cloudTrail(s.object))).message).toMatch(/jsonair config failed \(HTTP 401\)/)
+    expect(rejection(await app.settle(cloudTrail(s.object))).message).toMatch(/jsonair config failed \(HTTP 401\)/)
     expect(configCalls().slice(calls).map((r) => r.status)).toEqual([401, 401])
     expect(stack.jsonair.counters.logins - logins).toBe(2)
     expectClean(stack, app)
@@ -186,7 +186,7 @@ describe("JSONAir answers, but not with a usable configuration", () => {
     stack.jsonair.setProfile(stack.profile.type, stack.profile.name, document())
     const configs = stack.jsonair.counters.configs
     const logins = stack.highvolt.counters.authRequests
-    const message = rejection(await app.invoke(cloudTrail(s.object))).message
+    const message = rejection(await app.settle(cloudTrail(s.object))).message
     expect(message).toMatch(/^JSONAir profile aws-s3-lambda\/scanner is not a valid scanner configuration: /)
     expect(message).toMatch(field)
     // No value of the document is echoed (a list holding the document would print its PAT).
@@ -201,7 +201,7 @@ describe("JSONAir answers, but not with a usable configuration", () => {
     const s = await seed(stack, "jsonair/not-json.pdf")
     stack.jsonair.setProfileText(stack.profile.type, stack.profile.name, `core: {mime_types: [pdf]} # ${stack.highvoltPat}`)
     const configs = stack.jsonair.counters.configs
-    const message = rejection(await app.invoke(cloudTrail(s.object))).message
+    const message = rejection(await app.settle(cloudTrail(s.object))).message
     expect(message).toBe("jsonair config failed: the configuration is not JSON")
     expect(stack.jsonair.counters.configs - configs).toBe(1)
     expectClean(stack, app, [message])
@@ -210,7 +210,7 @@ describe("JSONAir answers, but not with a usable configuration", () => {
   it("the CLI with an invalid profile exits 2 and names the field", async () => {
     stack.jsonair.setProfile(stack.profile.type, stack.profile.name, edit((d) => (d.core.max_file_size = -1))())
     const s = await seed(stack, "jsonair/cli.pdf")
-    const run = await runCli(["replay", "-"], { input: JSON.stringify(cloudTrail(s.object)) })
+    const run = await runCli(env, ["replay", "-"], { input: JSON.stringify(cloudTrail(s.object)) })
     expect(run.code, run.stderr).toBe(2)
     expect(run.stderr).toMatch(/cannot start: JSONAir profile aws-s3-lambda\/scanner is not a valid scanner configuration: core\.max_file_size/)
     expect(leakedSecrets(stack, [run.stdout, run.stderr])).toEqual([])

@@ -11,6 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { LocalStackHandle } from "../../emulators/LocalStack.js"
+import { pointProcessAt } from "../helpers/localStackHarness.js"
 import {
   cloudTrail,
   type Invoked,
@@ -60,7 +61,9 @@ const jwtPattern = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{16,}/
 beforeAll(async () => {
   env = await startStack()
   stack = env.stack
-  // The deployed entry point, loaded once its environment points at the stack.
+  // The deployed entry point reads the process environment, as in Lambda: this file (its own
+  // process) points it at the stack before loading it.
+  pointProcessAt(env)
   lambda = await import("../../src/lambda.js")
 })
 
@@ -209,7 +212,7 @@ describe("the CLI", () => {
     for (const args of [["replay", "-"], ["replay", "--json", "-"]]) {
       stack.highvolt.resetRateLimit()
       stack.jsonair.resetRateLimit()
-      const run = await runCli(args, { input: JSON.stringify(input) })
+      const run = await runCli(env, args, { input: JSON.stringify(input) })
       expect(run.code, run.stderr).toBe(1)
       const output = [run.stdout, run.stderr]
       expect(output.join("\n")).toContain(denied.object.key)
@@ -223,7 +226,7 @@ describe("the CLI", () => {
   it("replay --local --json (its own embedded stack): exit 1 for the outside account, no secret in its output", async () => {
     const event = cloudTrail({ account: stack.accounts.outside, region: stack.regions[0]!, bucket: stack.bucketName(stack.accounts.outside, stack.regions[0]!), key: "x.pdf" })
     const missing = cloudTrail({ account: stack.accounts.members[0]!, region: stack.regions[0]!, bucket: stack.bucketName(stack.accounts.members[0]!, stack.regions[0]!), key: "missing.pdf" })
-    const run = await runCli(["replay", "--local", "--json", "-"], { input: JSON.stringify([event, missing]) })
+    const run = await runCli(env, ["replay", "--local", "--json", "-"], { input: JSON.stringify([event, missing]) })
     expect(run.code, run.stderr).toBe(1)
     const outcomes = run.stdout.trim().split("\n").map((l) => JSON.parse(l))
     expect(outcomes.map((o) => [o.outcome, o.reason ?? o.error?.tag])).toEqual(expect.arrayContaining([["failed", "CredentialsError"], ["skipped", "not-found"]]))

@@ -45,7 +45,7 @@ const queriesOf = (hash: string) => highvoltRequests(stack, "/query").filter((r)
 beforeAll(async () => {
   env = await startStack()
   stack = env.stack
-  app = newContainer()
+  app = newContainer(env)
 })
 
 afterEach(() => {
@@ -63,7 +63,7 @@ describe("objects that are gone, frozen or locked are skipped with their reason"
       const s = await seed(stack, "s3/deleted.pdf", { account })
       await run(stack.deleteObject(s.object.bucket, s.object.key))
       const event = cloudTrail(s.object)
-      expect(answer(await app.invoke(event))).toMatchObject({ outcomes: [{ outcome: "skipped" }] })
+      expect(answer(await app.settle(event))).toMatchObject({ outcomes: [{ outcome: "skipped" }] })
       expect(expectOneOutcome(app, event.id, "skipped")).toMatchObject({ reason: "not-found", detail: expect.stringMatching(/NoSuchKey/) })
       expect(getObjectCalls(stack, s.object.bucket, s.object.key).map((c) => c.status)).toEqual([404])
       expect(queriesOf(s.hash)).toEqual([])
@@ -77,7 +77,7 @@ describe("objects that are gone, frozen or locked are skipped with their reason"
     const body = pdf("versioned")
     await run(stack.putObject({ bucket, key: "s3/versioned.pdf", body }))
     const event = cloudTrail({ account: stack.accounts.own, region: stack.regions[0]!, bucket, key: "s3/versioned.pdf", versionId: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH" })
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expect(expectOneOutcome(app, event.id, "skipped")).toMatchObject({ reason: "not-found", detail: expect.stringMatching(/NoSuchVersion/) })
     expect(queriesOf(sha256(body))).toEqual([])
     expectClean(stack, app)
@@ -89,7 +89,7 @@ describe("objects that are gone, frozen or locked are skipped with their reason"
     const locked = await seed(stack, "s3/sse-c.pdf")
     stack.s3.setObjectState(locked.object.bucket, locked.object.key, { sseC: true })
     const events = [cloudTrail(archived.object), cloudTrail(locked.object)]
-    expect(answer(await app.invoke(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
+    expect(answer(await app.settle(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
     expect(expectOneOutcome(app, events[0]!.id, "skipped")).toMatchObject({ reason: "archived" })
     expect(expectOneOutcome(app, events[1]!.id, "skipped")).toMatchObject({ reason: "sse-c" })
     expect(getObjectCalls(stack, archived.object.bucket, archived.object.key).map((c) => c.code)).toEqual(["InvalidObjectState"])
@@ -105,14 +105,14 @@ describe("failures", () => {
     const fine = await seed(stack, "s3/fine.pdf", { account: stack.accounts.members[0]! })
     stack.s3.faults.inject({ kind: "error", error: { status: 403, code: "AccessDenied", message: "Access Denied" } }, { bucket: denied.object.bucket, key: denied.object.key, times: 2 })
     const event = cloudTrail(denied.object)
-    const error = rejection(await app.invoke(event))
+    const error = rejection(await app.settle(event))
     expect(error.message).toContain(`s3://${denied.object.bucket}/${denied.object.key} in ${denied.object.account}/${denied.object.region}: AccessDenied`)
     expect(expectOneOutcome(app, event.id, "failed")).toMatchObject({ error: { tag: "ObjectError" } })
     expect(getObjectCalls(stack, denied.object.bucket, denied.object.key).map((c) => c.code)).toEqual(["AccessDenied"])
 
     const bad = sqsMessage(cloudTrail(denied.object))
     const good = sqsMessage(cloudTrail(fine.object))
-    expect(answer(await app.invoke(sqsBatch([bad, good])))).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] })
+    expect(answer(await app.settle(sqsBatch([bad, good])))).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] })
     expect(submissionsOf(stack, denied.hash)).toEqual([])
     expect(submissionsOf(stack, fine.hash).filter((s) => s.accepted)).toHaveLength(1)
     expectClean(stack, app, [error.message])
@@ -123,7 +123,7 @@ describe("failures", () => {
     stack.s3.faults.inject({ kind: "slow-down" }, { bucket: s.object.bucket, key: s.object.key, times: 2 })
     stack.s3.faults.inject({ kind: "internal-error" }, { bucket: s.object.bucket, key: s.object.key, times: 2 })
     const event = cloudTrail(s.object)
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expect(expectOneOutcome(app, event.id, "submitted")).toMatchObject({ bytes: s.body.length, sha256: s.hash })
     expect(getObjectCalls(stack, s.object.bucket, s.object.key).map((c) => c.code ?? c.status)).toEqual([
       "SlowDown",
@@ -141,7 +141,7 @@ describe("failures", () => {
     stack.s3.faults.inject({ kind: "truncate-body", bytes: 5 * MiB }, { bucket: s.object.bucket, key: s.object.key })
     const event = cloudTrail(s.object)
     const spool = watchSpool()
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expect(spool.stop(), "the object went through a spool file").toBeGreaterThanOrEqual(1)
     expect(expectOneOutcome(app, event.id, "submitted")).toMatchObject({ bytes: s.body.length, sha256: s.hash })
     expect(getObjectCalls(stack, s.object.bucket, s.object.key)).toHaveLength(2)
@@ -157,7 +157,7 @@ describe("failures", () => {
     const event = cloudTrail(s.object)
     // 9 s left: done after about 6 s.
     const spool = watchSpool()
-    const invoked = await app.invoke(event, 9_000)
+    const invoked = await app.settle(event, 9_000)
     expect(spool.stop(), "the object went through a spool file").toBeGreaterThanOrEqual(1)
     expect(invoked.ms).toBeLessThan(7_000)
     const error = rejection(invoked)
@@ -181,13 +181,13 @@ describe("the CLI", () => {
     stack.s3.faults.inject({ kind: "error", error: { status: 403, code: "AccessDenied", message: "Access Denied" } }, { bucket: denied.object.bucket, key: denied.object.key, times: 10 })
     const input = JSON.stringify([cloudTrail(denied.object), cloudTrail(deleted.object), cloudTrail(fine.object)])
 
-    const human = await runCli(["replay", "-"], { input })
+    const human = await runCli(env, ["replay", "-"], { input })
     expect(human.code, human.stderr).toBe(1)
     expect(human.stdout).toMatch(/3 event\(s\), 1 failed/)
     expect(human.stdout).toContain(`s3://${denied.object.bucket}/${denied.object.key} (${denied.object.account}/${denied.object.region})`)
     expect(human.stdout).toMatch(/ObjectError: .*AccessDenied/)
 
-    const json = await runCli(["replay", "--json", "-"], { input })
+    const json = await runCli(env, ["replay", "--json", "-"], { input })
     expect(json.code, json.stderr).toBe(1)
     const outcomes = json.stdout.trim().split("\n").map((line) => JSON.parse(line))
     expect(outcomes.map((o) => [o.key, o.outcome, o.reason ?? o.error?.tag])).toEqual(expect.arrayContaining([

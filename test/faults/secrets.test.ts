@@ -35,14 +35,14 @@ const canaries = {
 }
 
 const coldStart = async (label: string) => {
-  const app = newContainer()
+  const app = newContainer(env)
   containers.push(app)
   const s = await seed(stack, `secrets/${label}.pdf`)
   const event = cloudTrail(s.object)
   const reads = stack.secretsManager.counters.getSecretValue
   const jsonairAuth = stack.jsonair.counters.authRequests
   const mark = printMark()
-  const invoked = await app.invoke(event, 20_000)
+  const invoked = await app.settle(event, 20_000)
   return {
     app,
     event,

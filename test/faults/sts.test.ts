@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { LocalStackHandle } from "../../emulators/LocalStack.js"
+import type { EnvOverrides } from "../helpers/localStackHarness.js"
 import {
   answer,
   cloudTrail,
@@ -26,8 +27,8 @@ let stack: LocalStackHandle
 let member: string
 const containers: Array<Container> = []
 
-const container = () => {
-  const app = newContainer()
+const container = (overrides: EnvOverrides = {}) => {
+  const app = newContainer(env, { env: overrides })
   containers.push(app)
   return app
 }
@@ -48,7 +49,6 @@ afterEach(() => {
   stack.highvolt.resetRateLimit()
   stack.sts.clearFaults()
   for (const m of stack.accounts.members) stack.sts.allowAccount(m)
-  Object.assign(process.env, { CROSS_ACCOUNT_ROLE: stack.env.CROSS_ACCOUNT_ROLE, CROSS_ACCOUNT_EXTERNAL_ID: stack.env.CROSS_ACCOUNT_EXTERNAL_ID })
 })
 
 afterAll(async () => {
@@ -64,7 +64,7 @@ describe("the reader role cannot be assumed", () => {
     stack.sts.denyAccount(member)
     const calls = assumeRoleCalls().length
     const event = cloudTrail(denied.object)
-    const error = rejection(await app.invoke(event))
+    const error = rejection(await app.settle(event))
     expect(error.message).toContain(`cannot assume arn:aws:iam::${member}:role/${stack.roleName} for account ${member}: AccessDenied`)
     expect(expectOneOutcome(app, event.id, "failed")).toMatchObject({ account: member, error: { tag: "CredentialsError" } })
     // Permanent: one AssumeRole, no retry; not one S3 call as that account.
@@ -73,30 +73,26 @@ describe("the reader role cannot be assumed", () => {
 
     const bad = sqsMessage(cloudTrail(denied.object))
     const good = sqsMessage(cloudTrail(neighbour.object))
-    expect(answer(await app.invoke(sqsBatch([good, bad])))).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] })
+    expect(answer(await app.settle(sqsBatch([good, bad])))).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] })
     expectOneOutcome(app, JSON.parse(good.body).id, "submitted")
     expectOneOutcome(app, JSON.parse(bad.body).id, "failed")
     expect(s3CallsAs(member)).toEqual([])
     expectClean(stack, app, [error.message])
   })
 
-  const misconfigured: ReadonlyArray<readonly [string, Record<string, string | undefined>]> = [
+  const misconfigured: ReadonlyArray<readonly [string, EnvOverrides]> = [
     ["a wrong external id", { CROSS_ACCOUNT_EXTERNAL_ID: "not-the-external-id" }],
     ["no external id where the trust policy requires one", { CROSS_ACCOUNT_EXTERNAL_ID: undefined }],
     ["a role name that does not exist", { CROSS_ACCOUNT_ROLE: "NoSuchReaderRole" }]
   ]
 
   it.each(misconfigured)("%s: AccessDenied, visible, nothing read", async (_, variables) => {
-    for (const [name, value] of Object.entries(variables)) {
-      if (value === undefined) delete process.env[name]
-      else process.env[name] = value
-    }
-    const app = container()
+    const app = container(variables)
     const s = await seed(stack, `sts/misconfigured-${Math.random()}.pdf`, { account: stack.accounts.members[1]! })
     const calls = assumeRoleCalls().length
     const s3Before = s3CallsAs(stack.accounts.members[1]!).length
     const event = cloudTrail(s.object)
-    const error = rejection(await app.invoke(event))
+    const error = rejection(await app.settle(event))
     expect(error.message).toMatch(/CredentialsError|cannot assume arn:aws:iam::\d{12}:role\/\S+ for account \d{12}: AccessDenied/)
     expect(expectOneOutcome(app, event.id, "failed")).toMatchObject({ error: { tag: "CredentialsError" } })
     expect(assumeRoleCalls().length - calls).toBe(1)
@@ -113,7 +109,7 @@ describe("STS trouble is retried", () => {
     stack.sts.throttleNext(2, "AssumeRole")
     stack.sts.failNext({ status: 500, code: "InternalFailure", message: "An internal error occurred." }, 1, "AssumeRole")
     const events = seeded.map((s) => cloudTrail(s.object))
-    expect(answer(await app.invoke(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
+    expect(answer(await app.settle(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
     expect(assumeRoleCalls().slice(calls).map((c) => c.code ?? c.status)).toEqual(["Throttling", "Throttling", "InternalFailure", 200])
     for (const e of events) expectOneOutcome(app, e.id, "submitted")
     expectClean(stack, app)
@@ -125,7 +121,7 @@ describe("STS trouble is retried", () => {
     const before = stack.sts.counters.getCallerIdentity
     stack.sts.throttleNext(2, "GetCallerIdentity")
     const event = cloudTrail(s.object)
-    answer(await app.invoke(event))
+    answer(await app.settle(event))
     expect(stack.sts.counters.getCallerIdentity - before).toBe(3)
     expectOneOutcome(app, event.id, "submitted")
     expectClean(stack, app)
@@ -136,7 +132,7 @@ describe("STS trouble is retried", () => {
     const s = await seed(stack, "sts/identity-denied.pdf")
     const before = stack.sts.counters.getCallerIdentity
     stack.sts.failNext({ status: 403, code: "AccessDenied", message: "Access denied" }, 1, "GetCallerIdentity")
-    const error = rejection(await app.invoke(cloudTrail(s.object)))
+    const error = rejection(await app.settle(cloudTrail(s.object)))
     expect(error.message).toBe("cannot determine the Lambda's own account: AccessDenied: Access denied")
     expect(stack.sts.counters.getCallerIdentity - before).toBe(1)
     expect(app.outcomes()).toEqual([])

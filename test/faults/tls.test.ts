@@ -13,6 +13,7 @@ import { join } from "node:path"
 import * as tls from "node:tls"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { LocalStackHandle } from "../../emulators/LocalStack.js"
+import type { EnvOverrides } from "../helpers/localStackHarness.js"
 import {
   answer,
   cloudTrail,
@@ -38,7 +39,6 @@ const proxies: Array<tls.Server> = []
 const containers: Array<Container> = []
 let httpsJsonAir: string
 let httpsHighvolt: string
-let plainJsonAir: string
 
 /** A self-signed certificate for 127.0.0.1, valid one day. */
 const selfSigned = () => {
@@ -70,8 +70,8 @@ const tlsProxy = (credentials: { key: Buffer; cert: Buffer }, target: string) =>
     server.listen(0, "127.0.0.1", () => resolve(`https://127.0.0.1:${(server.address() as net.AddressInfo).port}`))
   })
 
-const container = () => {
-  const app = newContainer()
+const container = (overrides: EnvOverrides = {}) => {
+  const app = newContainer(env, { env: overrides })
   containers.push(app)
   return app
 }
@@ -86,14 +86,11 @@ beforeAll(async () => {
   env = await startStack()
   stack = env.stack
   const credentials = selfSigned()
-  plainJsonAir = stack.env.JSONAIR_URL
   httpsJsonAir = await tlsProxy(credentials, stack.env.JSONAIR_URL)
   httpsHighvolt = await tlsProxy(credentials, stack.highvolt.url)
 })
 
 afterEach(() => {
-  delete process.env.TLS_SKIP_VERIFY
-  process.env.JSONAIR_URL = plainJsonAir
   useHighvolt(stack.highvolt.url)
   stack.jsonair.resetRateLimit()
   stack.highvolt.resetRateLimit()
@@ -108,11 +105,10 @@ afterAll(async () => {
 
 describe("a self-signed certificate", () => {
   it("JSONAir over HTTPS, verification on (the default): the cold start fails at once with an error naming the certificate problem", async () => {
-    process.env.JSONAIR_URL = httpsJsonAir
-    const app = container()
+    const app = container({ JSONAIR_URL: httpsJsonAir })
     const s = await seed(stack, "tls/jsonair.pdf")
     const logins = stack.jsonair.counters.authRequests
-    const invoked = await app.invoke(cloudTrail(s.object), 10_000)
+    const invoked = await app.settle(cloudTrail(s.object), 10_000)
     const message = rejection(invoked).message
     expect(message).toMatch(/^jsonair login failed: the server.s TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\)/)
     expect(message).toMatch(/TLS_SKIP_VERIFY/)
@@ -127,22 +123,20 @@ describe("a self-signed certificate", () => {
     useHighvolt(httpsHighvolt)
     const app = container()
     const s = await seed(stack, "tls/highvolt.pdf")
-    const invoked = await app.invoke(cloudTrail(s.object), 10_000)
+    const invoked = await app.settle(cloudTrail(s.object), 10_000)
     expect(rejection(invoked).message).toMatch(/^highvolt login failed: .*self[- ]signed certificate/)
     expect(invoked.ms).toBeLessThan(2_000)
     expectClean(stack, app)
   })
 
   it("TLS_SKIP_VERIFY=true: both over HTTPS work; one loud warning for the container, not one per invocation", async () => {
-    process.env.TLS_SKIP_VERIFY = "true"
-    process.env.JSONAIR_URL = httpsJsonAir
     useHighvolt(httpsHighvolt)
-    const app = container()
+    const app = container({ JSONAIR_URL: httpsJsonAir, TLS_SKIP_VERIFY: "true" })
     const mark = printMark()
     const seeded = await Promise.all([0, 1, 2].map((i) => seed(stack, `tls/skip-${i}.pdf`)))
     for (const s of seeded) {
       const event = cloudTrail(s.object)
-      answer(await app.invoke(event))
+      answer(await app.settle(event))
       expectOneOutcome(app, event.id, "submitted")
       expect(submissionsOf(stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
     }
@@ -158,10 +152,10 @@ describe("a self-signed certificate", () => {
   it("the CLI: refuses the certificate by default (exit 2, saying why); with TLS_SKIP_VERIFY=true it scans and warns once on stderr", async () => {
     const s = await seed(stack, "tls/cli.pdf")
     const input = JSON.stringify(cloudTrail(s.object))
-    const refused = await runCli(["replay", "-"], { input, env: { JSONAIR_URL: httpsJsonAir } })
+    const refused = await runCli(env, ["replay", "-"], { input, env: { JSONAIR_URL: httpsJsonAir } })
     expect(refused.code, refused.stderr).toBe(2)
     expect(refused.stderr).toMatch(/cannot start: jsonair login failed: .*self[- ]signed certificate/)
-    const skipped = await runCli(["replay", "--json", "-"], { input, env: { JSONAIR_URL: httpsJsonAir, TLS_SKIP_VERIFY: "true" } })
+    const skipped = await runCli(env, ["replay", "--json", "-"], { input, env: { JSONAIR_URL: httpsJsonAir, TLS_SKIP_VERIFY: "true" } })
     expect(skipped.code, skipped.stderr).toBe(0)
     // stdout holds the outcome line and nothing else; the warning goes to stderr, once.
     expect(skipped.stdout.trim().split("\n").map((l) => JSON.parse(l))).toMatchObject([{ outcome: "submitted" }])

@@ -1,14 +1,15 @@
 /** The services of one scan, as test layers: fake S3 behind the real `Objects`, in-memory highvolt. */
-import { NodeFileSystem } from "@effect/platform-node"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { Credentials, CredentialsError } from "../../src/Credentials.js"
 import { DataOrigin } from "../../src/DataOrigin.js"
+import { Environment } from "../../src/Environment.js"
 import type { AccountId } from "../../src/Domain.js"
 import { Highvolt, makeTestState } from "../../src/Highvolt.js"
 import { InFlight } from "../../src/InFlight.js"
 import * as Mime from "../../src/Mime.js"
 import * as Objects from "../../src/Objects.js"
 import { ScannerConfig } from "../../src/ScannerConfig.js"
+import { Spool } from "../../src/Spool.js"
 import { fakeS3, type FakeObject } from "./fakeS3.js"
 
 export const ownAccount = "111111111111" as AccountId
@@ -22,16 +23,9 @@ export const testConfig = (mimeTypes: ReadonlyArray<string> = ["application/pdf"
     highvolt: { url: "https://highvolt.test", pat: Redacted.make("hv_pat_test") }
   })
 
-export const dataOrigin = DataOrigin.of({
-  os: { hostname: "test-host", os: "linux", platform: "linux", release: "6", arch: "arm64" },
-  cpu: { model: "test", cores: 2 },
-  memory: { total_mem: 1 },
-  network: { interface: "eth0", address: "10.0.0.1" }
-})
-
 export const makeScanLayer = (
   objects: Record<string, FakeObject>,
-  options: { known?: Iterable<string>; config?: ScannerConfig["Type"]; credentials?: Layer.Layer<Credentials> } = {}
+  options: { known?: Iterable<string>; config?: ScannerConfig["Type"]; credentials?: Layer.Layer<Credentials>; spool?: Layer.Layer<Spool> } = {}
 ) =>
   Effect.gen(function*() {
     const s3 = fakeS3(objects)
@@ -41,12 +35,12 @@ export const makeScanLayer = (
         ? Option.some(new CredentialsError({ account, roleArn: `arn:aws:iam::${account}:role/reader`, reason: "access-denied", detail: "AccessDenied: not authorized" }))
         : Option.none())
     const layer = Layer.mergeAll(
-      Layer.scoped(Objects.Objects, Objects.make(s3.newClient)),
+      Layer.scoped(Objects.Objects, Objects.make(s3.newClient)).pipe(Layer.provide(Environment.test())),
       Highvolt.test(highvolt),
       InFlight.layer,
-      Layer.succeed(ScannerConfig, options.config ?? testConfig()),
-      Layer.succeed(DataOrigin, dataOrigin),
-      NodeFileSystem.layer
+      ScannerConfig.test(options.config ?? testConfig()),
+      DataOrigin.test(),
+      options.spool ?? Spool.test()
     ).pipe(Layer.provideMerge(credentials))
     return { layer, s3, highvolt }
   })

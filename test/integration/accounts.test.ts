@@ -46,7 +46,7 @@ beforeAll(async () => {
   own = stack.accounts.own
   members = stack.accounts.members
   regions = stack.regions
-  app = newContainer()
+  app = newContainer(env)
 })
 
 afterAll(async () => {
@@ -178,7 +178,7 @@ describe("connections to S3", () => {
       socket.once("connect", () => socket.remotePort === port && sockets.push(socket))
     }
     const objects = await Promise.all([own, members[0]!].flatMap((account) => regions.map((region) => put(account, region, "pool/one.pdf"))))
-    const container = newContainer()
+    const container = newContainer(env)
     diagnostics.subscribe("net.client.socket", onSocket as never)
     try {
       // One after another: four (account, region) clients, so four pools would open four sockets.

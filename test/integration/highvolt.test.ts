@@ -20,7 +20,7 @@ const containers: Array<Container> = []
 const run = <A>(effect: Effect.Effect<A>) => Effect.runPromise(effect)
 
 const container = () => {
-  const c = newContainer()
+  const c = newContainer(env)
   containers.push(c)
   return c
 }

@@ -68,14 +68,14 @@ const generated = (size: number) => {
 
 // A temp dir of this file's own: other processes on the machine (other test files, benchmarks)
 // spool large files into the shared one at the same time.
-process.env["TMPDIR"] = mkdtempSync(join(tmpdir(), "hv-large-"))
+const spoolDir = mkdtempSync(join(tmpdir(), "hv-large-"))
 
-const spoolEntries = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith("highvolt-spool-")))
+const spoolEntries = () => new Set(readdirSync(spoolDir).filter((name) => name.startsWith("highvolt-spool-")))
 
 /** Bytes in a spool directory (other processes on this machine may spool small files meanwhile). */
 const spooledBytes = (name: string) => {
   try {
-    const dir = join(tmpdir(), name)
+    const dir = join(spoolDir, name)
     return readdirSync(dir).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0)
   } catch {
     return 0
@@ -91,7 +91,7 @@ beforeAll(async () => {
     highvolt: { readTimeoutMs: 60_000 }
   })
   stack = env.stack
-  app = newContainer()
+  app = newContainer(env, { env: { TMPDIR: spoolDir } })
 })
 
 afterAll(async () => {

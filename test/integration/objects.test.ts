@@ -59,7 +59,7 @@ beforeAll(async () => {
   own = stack.accounts.own
   m0 = stack.accounts.members[0]!
   ;[r0, r1] = stack.regions as [string, string]
-  app = newContainer()
+  app = newContainer(env)
 })
 
 afterAll(async () => {

@@ -91,7 +91,7 @@ beforeAll(async () => {
   own = stack.accounts.own
   ;[m0, m1] = stack.accounts.members as [string, string]
   ;[r0, r1] = stack.regions as [string, string]
-  app = newContainer()
+  app = newContainer(env)
 })
 
 afterAll(async () => {
