@@ -36,6 +36,46 @@ interface ReadObject {
   readonly content: Content
 }
 
+/**
+ * The outcome of one event item. Never fails: every way it can end is an outcome. With a
+ * `deadline` (epoch ms), the scan stops in time and fails with `DeadlineExceeded` rather than
+ * being killed by Lambda.
+ */
+export const scanItem = (item: EventItem, options: { readonly deadline?: number } = {}): Effect.Effect<Outcome, never, ScanServices> =>
+  Effect.gen(function*() {
+    const started = yield* Clock.currentTimeMillis
+    const ended: Ending = item._tag === "Ignored"
+      ? { ...ignoredLocation(item), outcome: "skipped", reason: item.reason, detail: item.detail }
+      : yield* scanObject(item).pipe(
+        options.deadline === undefined ? (self) => self : Deadline.until(options.deadline),
+        settle(locationOf(item))
+      )
+    return { ...ended, ms: (yield* Clock.currentTimeMillis) - started } as Outcome
+  }).pipe(Effect.withSpan("Scan.scanItem", { attributes: { eventId: item.eventId } }))
+
+/** One object's scan, from its event to its verdict; skips and failures are typed errors. */
+const scanObject = (event: ObjectCreated) =>
+  Effect.gen(function*() {
+    const object = yield* read(event)
+    const verdict = yield* dedupAndSubmit(event, object)
+    return {
+      key: object.opened.key,
+      versionId: Option.getOrUndefined(object.opened.versionId),
+      bytes: object.digests.bytes,
+      mimetype: object.mimetype,
+      sha256: object.digests.sha256,
+      outcome: verdict
+    } satisfies Completed
+  }).pipe(Effect.scoped)
+
+/** Open → check size → detect and digest; a connection lost mid-body reads again (a skip does not). */
+const read = (event: ObjectCreated) =>
+  Effect.gen(function*() {
+    const opened = yield* open(event)
+    yield* checkSize(opened)
+    return yield* detectAndDigest(event, opened)
+  }).pipe(inAttemptScope, Effect.retry(Retry.transientRetry()))
+
 /** Opens the object the event names (its version, when the event gave one). */
 const open = Effect.fn("Scan.open")(function*(event: ObjectCreated) {
   const objects = yield* Objects
@@ -63,15 +103,6 @@ const checkSize = Effect.fn("Scan.checkSize")(function*(opened: OpenedObject) {
   }
 })
 
-/** The MIME type of the object's head, if the allow-list takes it. */
-const detectMime = (opened: OpenedObject) => (head: Uint8Array) =>
-  Effect.gen(function*() {
-    const config = yield* ScannerConfig
-    const mimetype = yield* Mime.detect(head)
-    if (config.core.mime_types.allows(mimetype)) return mimetype
-    return yield* new Skipped({ reason: "mime", detail: `${mimetype} is not in the allow-list`, mimetype, bytes: opened.contentLength })
-  })
-
 /**
  * Reads the body once: the head goes to MIME detection before anything past it is pulled (a
  * disallowed type is never downloaded), and the same pass digests and keeps every byte.
@@ -96,34 +127,14 @@ const detectAndDigest = Effect.fn("Scan.detectAndDigest")(function*(event: Objec
   return { opened, mimetype, digests, content } satisfies ReadObject
 })
 
-/**
- * Runs one read attempt in a scope of its own: a failed attempt's spool file is removed before
- * the next attempt starts, a successful one lives as long as the event's scope.
- */
-const inAttemptScope = <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
-  Effect.flatMap(Effect.scope, (outer) =>
-    Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (scope) =>
-      attempt.pipe(
-        Scope.extend(scope),
-        Effect.onExit((exit) => Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void)
-      )))
-
-/** Open → check size → detect and digest; a connection lost mid-body reads again (a skip does not). */
-const read = (event: ObjectCreated) =>
+/** The MIME type of the object's head, if the allow-list takes it. */
+const detectMime = (opened: OpenedObject) => (head: Uint8Array) =>
   Effect.gen(function*() {
-    const opened = yield* open(event)
-    yield* checkSize(opened)
-    return yield* detectAndDigest(event, opened)
-  }).pipe(inAttemptScope, Effect.retry(Retry.transientRetry()))
-
-/** Sends the object to highvolt-server for analysis. */
-const submit = Effect.fn("Scan.submit")(function*(event: ObjectCreated, object: ReadObject) {
-  const highvolt = yield* Highvolt
-  const dataOrigin = yield* DataOrigin
-  const timestamp = new Date(yield* Clock.currentTimeMillis)
-  const fields = fieldsOf({ event, opened: object.opened, mimetype: object.mimetype, digests: object.digests, timestamp, dataOrigin })
-  yield* highvolt.submit(submissionBody(fields, object.content))
-})
+    const config = yield* ScannerConfig
+    const mimetype = yield* Mime.detect(head)
+    if (config.core.mime_types.allows(mimetype)) return mimetype
+    return yield* new Skipped({ reason: "mime", detail: `${mimetype} is not in the allow-list`, mimetype, bytes: opened.contentLength })
+  })
 
 /**
  * Asks highvolt-server whether the bytes were already analyzed and submits them if not; events
@@ -142,20 +153,26 @@ const dedupAndSubmit = Effect.fn("Scan.dedupAndSubmit")(function*(event: ObjectC
   )
 })
 
-/** One object's scan, from its event to its verdict; skips and failures are typed errors. */
-const scanObject = (event: ObjectCreated) =>
-  Effect.gen(function*() {
-    const object = yield* read(event)
-    const verdict = yield* dedupAndSubmit(event, object)
-    return {
-      key: object.opened.key,
-      versionId: Option.getOrUndefined(object.opened.versionId),
-      bytes: object.digests.bytes,
-      mimetype: object.mimetype,
-      sha256: object.digests.sha256,
-      outcome: verdict
-    } satisfies Completed
-  }).pipe(Effect.scoped)
+/** Sends the object to highvolt-server for analysis. */
+const submit = Effect.fn("Scan.submit")(function*(event: ObjectCreated, object: ReadObject) {
+  const highvolt = yield* Highvolt
+  const dataOrigin = yield* DataOrigin
+  const timestamp = new Date(yield* Clock.currentTimeMillis)
+  const fields = fieldsOf({ event, opened: object.opened, mimetype: object.mimetype, digests: object.digests, timestamp, dataOrigin })
+  yield* highvolt.submit(submissionBody(fields, object.content))
+})
+
+/**
+ * Runs one read attempt in a scope of its own: a failed attempt's spool file is removed before
+ * the next attempt starts, a successful one lives as long as the event's scope.
+ */
+const inAttemptScope = <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
+  Effect.flatMap(Effect.scope, (outer) =>
+    Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (scope) =>
+      attempt.pipe(
+        Scope.extend(scope),
+        Effect.onExit((exit) => Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void)
+      )))
 
 const locationOf = (event: ObjectCreated): Location => ({
   eventId: event.eventId,
@@ -173,20 +190,3 @@ const ignoredLocation = (item: Ignored): Location => ({
   bucket: Option.getOrUndefined(item.bucket),
   key: Option.getOrUndefined(item.key)
 })
-
-/**
- * The outcome of one event item. Never fails: every way it can end is an outcome. With a
- * `deadline` (epoch ms), the scan stops in time and fails with `DeadlineExceeded` rather than
- * being killed by Lambda.
- */
-export const scanItem = (item: EventItem, options: { readonly deadline?: number } = {}): Effect.Effect<Outcome, never, ScanServices> =>
-  Effect.gen(function*() {
-    const started = yield* Clock.currentTimeMillis
-    const ended: Ending = item._tag === "Ignored"
-      ? { ...ignoredLocation(item), outcome: "skipped", reason: item.reason, detail: item.detail }
-      : yield* scanObject(item).pipe(
-        options.deadline === undefined ? (self) => self : Deadline.until(options.deadline),
-        settle(locationOf(item))
-      )
-    return { ...ended, ms: (yield* Clock.currentTimeMillis) - started } as Outcome
-  }).pipe(Effect.withSpan("Scan.scanItem", { attributes: { eventId: item.eventId } }))

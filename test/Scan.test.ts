@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { createHash } from "node:crypto"
-import { mkdtempSync, readdirSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer, Option, Ref } from "effect"
@@ -190,10 +190,12 @@ describe("Scan", () => {
       const { outcome, submitted } = yield* scan({ "reports/large.pdf": { bytes } }, event("large.pdf"), { spool: Spool.test({ directory: Option.some(tmp) }) }).pipe(
         Effect.ensuring(Effect.sync(() => clearInterval(watcher)))
       )
+      const left = readdirSync(tmp)
+      rmSync(tmp, { recursive: true, force: true })
       expect(outcome).toMatchObject({ outcome: "submitted", bytes: bytes.length })
       expect(Buffer.from(submitted[0]!["file_data"] as string, "base64").equals(bytes)).toBe(true)
       expect(Math.max(...seen)).toBeGreaterThan(0) // it did spool…
-      expect(readdirSync(tmp)).toEqual([]) // …and cleaned up
+      expect(left).toEqual([]) // …and cleaned up
     }))
 
   it.live("an item the decoder ignored is recorded as skipped with its reason", () =>
