@@ -3,7 +3,7 @@
  * code, against the embedded local stack (`--local`, `demo`).
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -58,6 +58,7 @@ describe("highvolt-s3", () => {
     expect(outcomes).toHaveLength(4)
     for (const o of outcomes) expect(o).toHaveProperty("eventId")
     expect(run.stdout + run.stderr).not.toContain(canaryMarker)
+    rmSync(dir, { recursive: true, force: true })
   }, 60_000)
 
   it("replay reads standard input and prints a summary table", async () => {

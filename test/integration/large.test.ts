@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
-import { mkdtempSync, readdirSync, statSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { tmpdir } from "node:os"
 import { Readable } from "node:stream"
@@ -97,6 +97,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.dispose()
   await env?.close()
+  rmSync(spoolDir, { recursive: true, force: true })
 })
 
 describe("a 300 MiB object", () => {
