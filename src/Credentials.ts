@@ -15,7 +15,7 @@ import type { AwsCredentialIdentity } from "@aws-sdk/types"
 import { Cache, Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Redacted, Schema } from "effect"
 import { AccountId } from "./Domain.js"
 import { Environment } from "./Environment.js"
-import { classify, clientSettings, withinAttemptTimeout } from "./internal/aws.js"
+import { classify, scopedClient, withinAttemptTimeout } from "./internal/aws.js"
 import * as Retry from "./Retry.js"
 
 /** How a bucket's account is accessed. */
@@ -169,11 +169,7 @@ export class Credentials extends Context.Tag("highvolt/Credentials")<Credentials
   /** With the real STS client, destroyed with the layer. */
   static readonly layer = Layer.scoped(
     Credentials,
-    Effect.flatMap(Environment, (env) =>
-      Effect.acquireRelease(
-        Effect.sync(() => new STSClient(clientSettings(env.aws, "sts"))),
-        (client) => Effect.sync(() => client.destroy())
-      )).pipe(Effect.flatMap(make))
+    scopedClient("sts", (settings) => new STSClient(settings)).pipe(Effect.flatMap(make))
   )
 
   /** Own account uses the execution role; others get fixed fake credentials, or the error `deny` returns. */

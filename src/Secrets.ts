@@ -5,7 +5,7 @@
 import { GetSecretValueCommand, type GetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager"
 import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { Environment } from "./Environment.js"
-import { classify, clientSettings, withinAttemptTimeout } from "./internal/aws.js"
+import { classify, scopedClient, withinAttemptTimeout } from "./internal/aws.js"
 import * as Retry from "./Retry.js"
 
 /** Raised when the PAT cannot be had: the secret is missing, unreadable, binary, or lacks `JSONAIR_PAT`. */
@@ -87,11 +87,7 @@ export class Secrets extends Context.Tag("highvolt/Secrets")<Secrets, {
   /** With the real Secrets Manager client, destroyed with the layer. */
   static readonly layer: Layer.Layer<Secrets, never, Environment> = Layer.scoped(
     Secrets,
-    Effect.flatMap(Environment, (env) =>
-      Effect.acquireRelease(
-        Effect.sync(() => new SecretsManagerClient(clientSettings(env.aws, "secretsManager"))),
-        (client) => Effect.sync(() => client.destroy())
-      )).pipe(Effect.map(make))
+    scopedClient("secretsManager", (settings) => new SecretsManagerClient(settings)).pipe(Effect.map(make))
   )
 
   /** Serves secrets from memory, parsed exactly as the live layer parses them. */

@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentity } from "@aws-sdk/types"
 import { Duration, Effect, Option, Redacted } from "effect"
-import type { AwsSettings } from "../Environment.js"
+import { type AwsSettings, Environment } from "../Environment.js"
 
 /**
  * The constructor settings of an SDK client from the environment: only what is set, so that
@@ -23,6 +23,17 @@ export const clientSettings = (aws: AwsSettings, service: keyof AwsSettings["end
     })
   })
 })
+
+/** An SDK client built with the environment's settings for `service`, destroyed when the scope closes. */
+export const scopedClient = <C extends { readonly destroy: () => void }>(
+  service: keyof AwsSettings["endpoints"],
+  create: (settings: ReturnType<typeof clientSettings>) => C
+) =>
+  Effect.flatMap(Environment, (env) =>
+    Effect.acquireRelease(
+      Effect.sync(() => create(clientSettings(env.aws, service))),
+      (client) => Effect.sync(() => client.destroy())
+    ))
 
 /**
  * What an AWS SDK failure means for us. SDK errors carry the service's error code in `name`
