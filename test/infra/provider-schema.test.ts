@@ -50,6 +50,14 @@ describe("the schemas", () => {
     }
   })
 
+  it("versions.tf admits no provider older than the schema checked against (an older one may lack an argument used here)", () => {
+    for (const [name, spec] of requiredProviders()) {
+      const version = loadProviderSchema(String(spec["source"]))?.version ?? ""
+      const [major, minor] = version.split(".")
+      expect(spec["version"], name).toBe(`~> ${major}.${minor}`)
+    }
+  })
+
   it("the constraint reader follows Terraform's operators", () => {
     expect(admits("~> 6.25", "6.25.0")).toBe(true)
     expect(admits("~> 6.25", "6.99.1")).toBe(true)

@@ -53,7 +53,7 @@ describe("parsing", () => {
     const versions = config.files.find((f) => f.name === "versions.tf")
     const terraform = (versions?.json["terraform"] as ReadonlyArray<Block>)[0] as Block
     const providers = block(terraform, "required_providers")
-    expect(providers["aws"]).toMatchObject({ source: "hashicorp/aws", version: "~> 6.0" })
+    expect(providers["aws"]).toMatchObject({ source: "hashicorp/aws", version: "~> 6.25" })
   })
 
   it("counts what it declares", () => {
