@@ -260,7 +260,26 @@ describe("forwarders and resource policies", () => {
     const mgmtPut = find("management_forwarder", "PutEventsOnTheCentralBus")
     expect(mgmtPut.resources).toEqual(["${aws_cloudwatch_event_bus.central.arn}"])
     const mgmtTrust = find("management_forwarder_trust", "EventBridgeRulesOfThisAccount")
-    expect(condition(mgmtTrust, "aws:SourceArn")?.values).toEqual(["${local.management_forward_rule_arns}"])
+    expect(mgmtTrust.principals).toEqual(["Service:events.amazonaws.com"])
+    expect(condition(mgmtTrust, "aws:SourceAccount")?.values).toEqual(["${local.account_id}"])
+  })
+
+  it("the management forwarder's trust names its two rules in any Region, so it does not grow with the Regions (IAM allows 2,048 characters)", () => {
+    const s = find("management_forwarder_trust", "EventBridgeRulesOfThisAccount")
+    expect(condition(s, "aws:SourceArn")).toEqual({
+      test: "ArnLike",
+      variable: "aws:SourceArn",
+      values: [
+        "arn:${local.partition}:events:*:${local.account_id}:rule/${local.forward_rule_name}",
+        "arn:${local.partition}:events:*:${local.account_id}:rule/${local.alarm_forward_rule_name}"
+      ]
+    })
+    // The rules it names are the management account's forwarders, on the default bus (rule/<name>).
+    for (const rule of ["management_forward", "management_alarm_forward"]) {
+      const body = config.resources.get(`aws_cloudwatch_event_rule.${rule}`)?.body
+      expect(body?.["event_bus_name"], rule).toBeUndefined()
+      expect(["${local.forward_rule_name}", "${local.alarm_forward_rule_name}"], rule).toContain(body?.["name"])
+    }
   })
 
   it("dead-letter queues accept messages only from their own rules", () => {
