@@ -243,12 +243,45 @@ describe("the member reader role", () => {
   })
 })
 
+describe("SSE-KMS objects", () => {
+  // The reader role lives in one Region of each account but reads buckets of every Region, and a
+  // bucket's key may be another account's: neither may be narrowed. The key policy decides the
+  // rest (README, deploy checklist).
+  it("decrypt with keys of any Region and account, through S3 of any Region, for the reader and the execution role", () => {
+    for (const [where, partition] of [["ReaderRole read-new-objects", "aws"], ["data.aws_iam_policy_document.scanner", "${local.partition}"]] as const) {
+      const kms = find(where, "DecryptSseKmsObjectsThroughS3")
+      expect(kms.actions, where).toEqual(["kms:Decrypt"])
+      expect(kms.resources, where).toEqual([`arn:${partition}:kms:*:*:key/*`])
+      expect(kms.conditions, where).toEqual([{ test: "StringLike", variable: "kms:ViaService", values: ["s3.*.amazonaws.com"] }])
+    }
+  })
+})
+
 describe("forwarders and resource policies", () => {
   it("the central bus admits only highvolt forwarder roles of the organization", () => {
     const s = find("central_bus", "PutEventsFromHighvoltForwardersOfTheOrganization")
     expect(s.actions).toEqual(["events:PutEvents"])
     expect(condition(s, "aws:PrincipalOrgID")?.values).toEqual(["${var.org_id}"])
     expect(condition(s, "aws:PrincipalArn")).toMatchObject({ test: "ArnLike", values: ["arn:${local.partition}:iam::*:role${local.forwarder_role_path}*"] })
+  })
+
+  it("the central bus admits the forwarder roles of every Region: its policy names no Region, and the roles' ARNs match it", () => {
+    const s = find("central_bus", "PutEventsFromHighvoltForwardersOfTheOrganization")
+    expect(s.conditions.map((c) => c.variable).sort()).toEqual(["aws:PrincipalArn", "aws:PrincipalOrgID"])
+    expect(s.resources).toEqual(["${aws_cloudwatch_event_bus.central.arn}"])
+    // ArnLike: `*` matches any run of characters. The path is the one both kinds of forwarder role use.
+    const path = String(config.locals.get("forwarder_role_path")?.body["value"])
+    const pattern = (condition(s, "aws:PrincipalArn")?.values[0] ?? "").replace("${local.partition}", "aws").replace("${local.forwarder_role_path}", path)
+    const arnLike = (arn: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.?+^$()[\]{}|\\/]/g, "\\$&")).join(".*")}$`).test(arn)
+    const member = templates["member-forwarding.yaml"]?.Resources["ForwarderRole"]?.Properties?.["Path"]
+    expect(member).toBe(path)
+    // CloudFormation names the member role <stack>-<logical id>-<suffix>; the stack of each Region differs.
+    for (const region of ["us-east-1", "eu-west-1", "ap-southeast-2"]) {
+      expect(arnLike(`arn:aws:iam::222233334444:role${path}StackSet-highvolt-s3-event-forwarding-${region}-ForwarderRole-1A2B3C4D`), region).toBe(true)
+    }
+    expect(config.resources.get("aws_iam_role.management_forwarder")?.body["path"]).toBe("${local.forwarder_role_path}")
+    expect(arnLike(`arn:aws:iam::111122223333:role${path}highvolt-s3-event-forwarder`)).toBe(true)
+    expect(arnLike("arn:aws:iam::222233334444:role/other/ForwarderRole")).toBe(false)
   })
 
   it("forwarder roles may only put events on the central bus, and only their rules may use them", () => {
