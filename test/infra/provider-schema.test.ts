@@ -194,6 +194,16 @@ describe("known-bad snippets are named with file, line and address", () => {
       expected: 'snippet.tf:3: provider.aws.default_tag: unknown argument or block "default_tag" (did you mean default_tags?)'
     },
     {
+      defect: "a misspelled argument in a file of several blocks, comments and blank lines (the line is its own)",
+      snippet: '# Queues.\n\nresource "aws_sqs_queue" "a" {\n  name = "a"\n}\n\n\nresource "aws_sqs_queue" "b" {\n  name = "b"\n\n  delay_seconds = 1\n  delay_secs    = 1\n}\n',
+      expected: 'snippet.tf:12: aws_sqs_queue.b.delay_secs: unknown argument or block "delay_secs" (did you mean delay_seconds?)'
+    },
+    {
+      defect: "a defect in the second of several nested blocks (the line is that block's)",
+      snippet: 'data "aws_iam_policy_document" "p" {\n  statement {\n    actions = ["s3:GetObject"]\n  }\n\n  statement {\n    actions = ["s3:GetObject"]\n    condition {\n      test     = "StringEquals"\n      variable = "aws:ResourceAccount"\n    }\n  }\n}\n',
+      expected: 'snippet.tf:8: data.aws_iam_policy_document.p.statement[1].condition[0]: missing required argument "values"'
+    },
+    {
       defect: "an argument of the random provider's resource misspelled",
       snippet: 'resource "random_string" "s" {\n  lenght = 8\n}\n',
       expected: 'snippet.tf:2: random_string.s.lenght: unknown argument or block "lenght" (did you mean length?)'

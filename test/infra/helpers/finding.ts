@@ -27,7 +27,7 @@ const distance = (a: string, b: string): number => {
 /** ` (did you mean X?)` for the closest known name within a few edits (or a prefix of it), else "". */
 export const didYouMean = (name: string, known: Iterable<string>): string => {
   let best: string | undefined
-  let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1
   for (const candidate of known) {
     const [a, b] = [name.toLowerCase(), candidate.toLowerCase()]
     // A shortened name (subnet for subnet_ids) is as likely a slip as one wrong letter.

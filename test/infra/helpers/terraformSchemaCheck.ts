@@ -144,7 +144,7 @@ const lineOf = (site: Site, where: string): number => {
     const m = /^(?:dynamic "(\w+)"|(\w+))(?:\[(\d+)\])?$/.exec(step)
     const name = m?.[1] ?? m?.[2]
     if (name === undefined) break
-    const pattern = new RegExp(`\\n\\s*(${name}\\s*[={]|dynamic\\s+"${name}")`, "g")
+    const pattern = new RegExp(`\\n[ \\t]*(${name}\\s*[={]|dynamic\\s+"${name}")`, "g")
     let found = -1
     pattern.lastIndex = at
     for (let n = Number(m?.[3] ?? 0); n >= 0; n--) {
@@ -314,7 +314,7 @@ export const checkTerraformSchema = (config: Configuration, load: (source: strin
             kind === "resource" ? resources++ : dataSources++
             const explicit = typeof body["provider"] === "string" ? /^\$\{(\w+)/.exec(body["provider"])?.[1] : undefined
             const where = `${kind === "data" ? "data." : ""}${type}.${name}`
-            check(site(new RegExp(`(^|\\n)\\s*${key}\\s+"${type}"\\s+"${name}"`), where), where, kind, explicit ?? type.split("_")[0] ?? type, type, body)
+            check(site(new RegExp(`^[ \\t]*${key}\\s+"${type}"\\s+"${name}"`, "m"), where), where, kind, explicit ?? type.split("_")[0] ?? type, type, body)
           }
         }
       }
@@ -324,7 +324,7 @@ export const checkTerraformSchema = (config: Configuration, load: (source: strin
     for (const [name, bodies] of Object.entries(providerBlocksOfFile)) {
       for (const body of Array.isArray(bodies) ? bodies.filter(isRecord) : []) {
         providerBlocks++
-        check(site(new RegExp(`(^|\\n)\\s*provider\\s+"${name}"`), `provider.${name}`), `provider.${name}`, "provider", name, "", body)
+        check(site(new RegExp(`^[ \\t]*provider\\s+"${name}"`, "m"), `provider.${name}`), `provider.${name}`, "provider", name, "", body)
       }
     }
   }
