@@ -2,8 +2,8 @@
  * The CloudFormation resource specification, offline: `@aws-cdk/aws-service-spec`, the database
  * the AWS CDK generates its L1 resources from. It is built from the CloudFormation registry's
  * resource schemas (every resource type, property, nested type, required flag, enum and
- * attribute), released several times a month; `@aws-cdk/cfnspec`, the old JSON specification,
- * stopped at 2.72.1 when CloudFormation moved to the registry schemas.
+ * attribute), released several times a month; `@aws-cdk/cfnspec`, the old JSON resource
+ * specification, has not moved since 2.72.1 in 2024: the CDK builds from the registry instead.
  */
 import { loadAwsServiceSpecSync } from "@aws-cdk/aws-service-spec"
 import { readFileSync } from "node:fs"
