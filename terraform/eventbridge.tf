@@ -52,6 +52,14 @@ resource "aws_cloudwatch_event_rule" "central" {
       condition     = local.trail_bucket_name != ""
       error_message = "With create_cloudtrail = false, set cloudtrail_bucket_name to the existing trail's log bucket: its log writes must be excluded from the patterns."
     }
+
+    # EventBridge takes patterns of at most 2,048 characters (a quota of every account and
+    # Region, so of all 1,200 member forwarders too, which carry the same pattern); the exclusion
+    # list is what grows. Checked on the rendered pattern, trail bucket included.
+    precondition {
+      condition     = length(local.s3_object_created_pattern) <= 2048
+      error_message = "The S3 event pattern would exceed EventBridge's 2,048 characters: shorten excluded_bucket_names (25 names of 63 characters always fit)."
+    }
   }
 }
 

@@ -52,13 +52,5 @@ locals {
     excluded_bucket_names = local.excluded_bucket_names
   })))
 
-  # Rules of the management account's forwarders, in every monitored Region.
-  management_forward_rule_arns = flatten([
-    for r in var.monitored_regions : [
-      "arn:${local.partition}:events:${r}:${local.account_id}:rule/${local.forward_rule_name}",
-      "arn:${local.partition}:events:${r}:${local.account_id}:rule/${local.alarm_forward_rule_name}",
-    ]
-  ])
-
   alarm_actions = [aws_sns_topic.alarms.arn]
 }

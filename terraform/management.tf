@@ -20,10 +20,16 @@ data "aws_iam_policy_document" "management_forwarder_trust" {
       values   = [local.account_id]
     }
 
+    # The two forwarding rules of this account, in any Region: one pattern per rule name, not
+    # one ARN per Region, keeps the trust policy under IAM's 2,048 characters whatever the
+    # Regions (one ARN per rule and Region took 1,238 at 6 Regions, 2,061 at 11).
     condition {
-      test     = "ArnEquals"
+      test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = local.management_forward_rule_arns
+      values = [
+        "arn:${local.partition}:events:*:${local.account_id}:rule/${local.forward_rule_name}",
+        "arn:${local.partition}:events:*:${local.account_id}:rule/${local.alarm_forward_rule_name}",
+      ]
     }
   }
 }

@@ -34,10 +34,18 @@ resource "aws_cloudformation_stack_set" "forwarding" {
     active = true
   }
 
+  # Updates of the StackSet run in STRICT_FAILURE_TOLERANCE mode (this block takes no
+  # concurrency_mode): at most failure tolerance + 1 accounts at once per Region, 21 of 200 by
+  # default, so ten rounds of a few minutes. The provider's default timeout, 30 minutes, is no
+  # more than that: Terraform would give up while the update goes on (README, deploy checklist).
   operation_preferences {
     region_concurrency_type      = "PARALLEL"
     failure_tolerance_percentage = var.stackset_failure_tolerance_percentage
     max_concurrent_percentage    = var.stackset_max_concurrent_percentage
+  }
+
+  timeouts {
+    update = "3h"
   }
 
   lifecycle {
@@ -106,6 +114,10 @@ resource "aws_cloudformation_stack_set" "reader" {
   operation_preferences {
     failure_tolerance_percentage = var.stackset_failure_tolerance_percentage
     max_concurrent_percentage    = var.stackset_max_concurrent_percentage
+  }
+
+  timeouts {
+    update = "3h"
   }
 
   lifecycle {

@@ -7,11 +7,14 @@ terraform {
       source = "hashicorp/aws"
       # 6.x: the per-resource `region` argument lets one configuration manage the management
       # account's forwarding rules in every monitored Region without one provider per Region.
-      version = "~> 6.0"
+      # No older than 6.25: test/infra checks every argument against 6.25.0's schema, and an
+      # older 6.x may not know one of them.
+      version = "~> 6.25"
     }
     random = {
       source  = "hashicorp/random"
-      version = "~> 3.6"
+      # No older than the 3.7 schema test/infra checks against.
+      version = "~> 3.7"
     }
   }
 }

@@ -243,12 +243,45 @@ describe("the member reader role", () => {
   })
 })
 
+describe("SSE-KMS objects", () => {
+  // The reader role lives in one Region of each account but reads buckets of every Region, and a
+  // bucket's key may be another account's: neither may be narrowed. The key policy decides the
+  // rest (README, deploy checklist).
+  it("decrypt with keys of any Region and account, through S3 of any Region, for the reader and the execution role", () => {
+    for (const [where, partition] of [["ReaderRole read-new-objects", "aws"], ["data.aws_iam_policy_document.scanner", "${local.partition}"]] as const) {
+      const kms = find(where, "DecryptSseKmsObjectsThroughS3")
+      expect(kms.actions, where).toEqual(["kms:Decrypt"])
+      expect(kms.resources, where).toEqual([`arn:${partition}:kms:*:*:key/*`])
+      expect(kms.conditions, where).toEqual([{ test: "StringLike", variable: "kms:ViaService", values: ["s3.*.amazonaws.com"] }])
+    }
+  })
+})
+
 describe("forwarders and resource policies", () => {
   it("the central bus admits only highvolt forwarder roles of the organization", () => {
     const s = find("central_bus", "PutEventsFromHighvoltForwardersOfTheOrganization")
     expect(s.actions).toEqual(["events:PutEvents"])
     expect(condition(s, "aws:PrincipalOrgID")?.values).toEqual(["${var.org_id}"])
     expect(condition(s, "aws:PrincipalArn")).toMatchObject({ test: "ArnLike", values: ["arn:${local.partition}:iam::*:role${local.forwarder_role_path}*"] })
+  })
+
+  it("the central bus admits the forwarder roles of every Region: its policy names no Region, and the roles' ARNs match it", () => {
+    const s = find("central_bus", "PutEventsFromHighvoltForwardersOfTheOrganization")
+    expect(s.conditions.map((c) => c.variable).sort()).toEqual(["aws:PrincipalArn", "aws:PrincipalOrgID"])
+    expect(s.resources).toEqual(["${aws_cloudwatch_event_bus.central.arn}"])
+    // ArnLike: `*` matches any run of characters. The path is the one both kinds of forwarder role use.
+    const path = String(config.locals.get("forwarder_role_path")?.body["value"])
+    const pattern = (condition(s, "aws:PrincipalArn")?.values[0] ?? "").replace("${local.partition}", "aws").replace("${local.forwarder_role_path}", path)
+    const arnLike = (arn: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.?+^$()[\]{}|\\/]/g, "\\$&")).join(".*")}$`).test(arn)
+    const member = templates["member-forwarding.yaml"]?.Resources["ForwarderRole"]?.Properties?.["Path"]
+    expect(member).toBe(path)
+    // CloudFormation names the member role <stack>-<logical id>-<suffix>; the stack of each Region differs.
+    for (const region of ["us-east-1", "eu-west-1", "ap-southeast-2"]) {
+      expect(arnLike(`arn:aws:iam::222233334444:role${path}StackSet-highvolt-s3-event-forwarding-${region}-ForwarderRole-1A2B3C4D`), region).toBe(true)
+    }
+    expect(config.resources.get("aws_iam_role.management_forwarder")?.body["path"]).toBe("${local.forwarder_role_path}")
+    expect(arnLike(`arn:aws:iam::111122223333:role${path}highvolt-s3-event-forwarder`)).toBe(true)
+    expect(arnLike("arn:aws:iam::222233334444:role/other/ForwarderRole")).toBe(false)
   })
 
   it("forwarder roles may only put events on the central bus, and only their rules may use them", () => {
@@ -260,7 +293,26 @@ describe("forwarders and resource policies", () => {
     const mgmtPut = find("management_forwarder", "PutEventsOnTheCentralBus")
     expect(mgmtPut.resources).toEqual(["${aws_cloudwatch_event_bus.central.arn}"])
     const mgmtTrust = find("management_forwarder_trust", "EventBridgeRulesOfThisAccount")
-    expect(condition(mgmtTrust, "aws:SourceArn")?.values).toEqual(["${local.management_forward_rule_arns}"])
+    expect(mgmtTrust.principals).toEqual(["Service:events.amazonaws.com"])
+    expect(condition(mgmtTrust, "aws:SourceAccount")?.values).toEqual(["${local.account_id}"])
+  })
+
+  it("the management forwarder's trust names its two rules in any Region, so it does not grow with the Regions (IAM allows 2,048 characters)", () => {
+    const s = find("management_forwarder_trust", "EventBridgeRulesOfThisAccount")
+    expect(condition(s, "aws:SourceArn")).toEqual({
+      test: "ArnLike",
+      variable: "aws:SourceArn",
+      values: [
+        "arn:${local.partition}:events:*:${local.account_id}:rule/${local.forward_rule_name}",
+        "arn:${local.partition}:events:*:${local.account_id}:rule/${local.alarm_forward_rule_name}"
+      ]
+    })
+    // The rules it names are the management account's forwarders, on the default bus (rule/<name>).
+    for (const rule of ["management_forward", "management_alarm_forward"]) {
+      const body = config.resources.get(`aws_cloudwatch_event_rule.${rule}`)?.body
+      expect(body?.["event_bus_name"], rule).toBeUndefined()
+      expect(["${local.forward_rule_name}", "${local.alarm_forward_rule_name}"], rule).toContain(body?.["name"])
+    }
   })
 
   it("dead-letter queues accept messages only from their own rules", () => {

@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { loadTemplate, resolve, type Cfn } from "./helpers/cfn.js"
 import { leaves, matches } from "./helpers/eventPattern.js"
-import { loadConfiguration, renderJsonTemplate, str, terraformDir, type Configuration } from "./helpers/hcl.js"
+import { block, blocks, loadConfiguration, renderJsonTemplate, str, terraformDir, type Configuration } from "./helpers/hcl.js"
 
 const fixtures = join(import.meta.dirname, "fixtures", "events")
 const sample = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(fixtures, name), "utf8")) as Record<string, unknown>
@@ -163,6 +163,26 @@ describe("where the patterns are used", () => {
   it("the StackSet passes the same excluded list to the member template", () => {
     const stackSet = config.resources.get("aws_cloudformation_stack_set.forwarding")
     expect(stackSet?.body["parameters"]).toMatchObject({ ExcludedBucketNames: '${join(",", local.excluded_bucket_names)}' })
+  })
+
+  it("a plan whose pattern would exceed EventBridge's 2,048 characters stops, and says how many exclusions fit", () => {
+    const rule = config.resources.get("aws_cloudwatch_event_rule.central")?.body
+    const preconditions = blocks(block(rule ?? {}, "lifecycle"), "precondition")
+    const check = preconditions.find((p) => String(p["condition"]).includes("s3_object_created_pattern"))
+    expect(check?.["condition"]).toBe("${length(local.s3_object_created_pattern) <= 2048}")
+    // Measured compact, as EventBridge receives it from jsonencode (and CloudFormation).
+    expect(config.locals.get("s3_object_created_pattern")?.body["value"]).toMatch(/^\$\{jsonencode\(jsondecode\(templatefile\(/)
+    const template = readFileSync(join(terraformDir, "patterns", "s3-object-created.json.tftpl"), "utf8")
+    const size = (names: ReadonlyArray<string>) => JSON.stringify(renderJsonTemplate(template, { excluded_bucket_names: names })).length
+    // The worst case: a 63-character trail bucket of the user's, and 63-character exclusions.
+    const longest = (i: number) => `${"b".repeat(60)}${String(i).padStart(3, "0")}`
+    let fit = 0
+    while (size(["t".repeat(63), ...Array.from({ length: fit + 1 }, (_, i) => longest(i))]) <= 2048) fit++
+    expect(check?.["error_message"]).toContain(`${fit} names of 63 characters always fit`)
+    expect(config.variables.get("excluded_bucket_names")?.body["description"]).toContain(`${fit} names of 63 characters always fit`)
+    expect(config.variables.get("excluded_bucket_names")?.body["validation"]).not.toEqual(
+      expect.arrayContaining([expect.objectContaining({ condition: expect.stringContaining("jsonencode") })])
+    )
   })
 
   it("the CloudTrail selectors log exactly the four writes and exclude the same buckets", () => {

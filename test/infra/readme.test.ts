@@ -1,12 +1,18 @@
 /**
  * terraform/README.md stays true: its inputs and outputs tables match the configuration, its
- * example terraform.tfvars parses and sets only declared variables (all the required ones), and
- * its cost table is recomputed here from the prices and the model it states.
+ * example terraform.tfvars parses and sets only declared variables (all the required ones), its
+ * cost and rollout tables are recomputed here from what it states and the configuration, and
+ * the schema checks' figures are the ones they compute.
  */
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
+import { loadCfnSpec } from "./helpers/cfnSpec.js"
+import { checkTemplate } from "./helpers/cfnSpecCheck.js"
 import { type Configuration, loadConfiguration, parseHcl, terraformDir } from "./helpers/hcl.js"
+import { loadProviderSchema } from "./helpers/providerSchema.js"
+import { assumedMinutesPerStack, preferencesOf, rollout } from "./helpers/stacksetRollout.js"
+import { checkTerraformSchema } from "./helpers/terraformSchemaCheck.js"
 
 const readme = readFileSync(join(terraformDir, "README.md"), "utf8")
 
@@ -122,5 +128,48 @@ describe("cost model", () => {
     const outcomes = (config.locals.get("outcomes")?.body["value"] as ReadonlyArray<string>).length
     expect(3 * (1 + outcomes + reasons) + 1).toBe(40)
     expect(readme).toContain("40 custom metrics")
+  })
+})
+
+describe("schema checks", () => {
+  it("state the figures the provider schema check computes, and the versions it checks against", () => {
+    const { counts, providers } = checkTerraformSchema(config, loadProviderSchema)
+    const stated = /\*\*(\d+) resources, (\d+) data sources, (\d+) provider blocks?, (\d+) nested blocks, (\d+) arguments\s+\((\d+) literal values type-checked\)\*\*/.exec(readme)
+    expect(stated?.slice(1).map(Number)).toEqual([counts.resources, counts.dataSources, counts.providerBlocks, counts.blocks, counts.arguments, counts.literals])
+    for (const p of providers.values()) {
+      expect(readme).toContain(`${p?.source.replace("registry.terraform.io/", "")} **${p?.version}**`)
+      expect(readme).toContain(`\`${p?.packageName}\` ${p?.packageVersion}`)
+    }
+  })
+
+  it("state the figures the CloudFormation specification check computes", () => {
+    const spec = loadCfnSpec()
+    const dir = join(terraformDir, "stacksets")
+    const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"))
+    const totals = files.map((f) => checkTemplate(f, readFileSync(join(dir, f), "utf8"), spec).counts)
+      .reduce((a, c) => ({ resources: a.resources + c.resources, properties: a.properties + c.properties, references: a.references + c.references }))
+    const stated = /\*\*(\d+) templates, (\d+) resources,\s+(\d+) properties, (\d+) references\*\*/.exec(readme)
+    expect(stated?.slice(1).map(Number)).toEqual([files.length, totals.resources, totals.properties, totals.references])
+    expect(readme).toContain(`\`@aws-cdk/aws-service-spec\` ${spec.packageVersion}`)
+  })
+})
+
+describe("StackSet rollout", () => {
+  it("has the arithmetic of every row right, from the configuration's operation preferences", () => {
+    const rows = tableAfter("### StackSet rollout: 200 accounts, 6 Regions")
+    expect(rows.length).toBe(4)
+    for (const [, resource, mode, atOnce, rounds, perStack, regions, minutes] of rows) {
+      const body = config.resources.get(unquote(resource ?? ""))?.body
+      expect(body, resource).toBeDefined()
+      const prefs = preferencesOf(config, body ?? {})
+      const template = /stacksets\/([\w.-]+)"/.exec(String(config.resources.get(`aws_cloudformation_stack_set.${unquote(resource ?? "").split(".")[1]}`)?.body["template_body"]))?.[1] ?? ""
+      const regionCount = Number((regions ?? "").split(" ")[0])
+      expect(regionCount > 1 ? `${regionCount} in parallel` : "1", resource).toBe(regions)
+      expect(prefs.parallelRegions || regionCount === 1, resource).toBe(true)
+      const computed = rollout(200, regionCount, prefs, assumedMinutesPerStack[template] ?? Number.NaN)
+      expect([mode, Number(atOnce), Number(rounds), Number(perStack), Number(minutes)], resource).toEqual([
+        prefs.strict ? "strict" : "soft", computed.concurrency, computed.waves, assumedMinutesPerStack[template], computed.minutes
+      ])
+    }
   })
 })

@@ -21,6 +21,7 @@ import {
   usages,
   variableSelfReferences
 } from "./helpers/hcl.js"
+import { assumedMinutesPerStack, durationMinutes, preferencesOf, rollout } from "./helpers/stacksetRollout.js"
 
 let config: Configuration
 beforeAll(async () => {
@@ -53,7 +54,7 @@ describe("parsing", () => {
     const versions = config.files.find((f) => f.name === "versions.tf")
     const terraform = (versions?.json["terraform"] as ReadonlyArray<Block>)[0] as Block
     const providers = block(terraform, "required_providers")
-    expect(providers["aws"]).toMatchObject({ source: "hashicorp/aws", version: "~> 6.0" })
+    expect(providers["aws"]).toMatchObject({ source: "hashicorp/aws", version: "~> 6.25" })
   })
 
   it("counts what it declares", () => {
@@ -303,6 +304,37 @@ describe("StackSets", () => {
   it("the reader StackSet exists only without the OrganizationAccountAccessRole opt-in", () => {
     expect(resource("aws_cloudformation_stack_set.reader").body["count"]).toBe("${var.use_organization_account_access_role ? 0 : 1}")
     expect(resource("aws_cloudformation_stack_instances.reader").body["count"]).toBe("${var.use_organization_account_access_role ? 0 : 1}")
+  })
+
+  it("Terraform waits at least twice as long as each StackSet operation of 200 accounts x 6 Regions takes", () => {
+    const operations = [
+      ["aws_cloudformation_stack_set", "update"],
+      ["aws_cloudformation_stack_instances", "create"],
+      ["aws_cloudformation_stack_instances", "update"]
+    ] as const
+    for (const name of ["forwarding", "reader"]) {
+      const template = /stacksets\/([\w.-]+)"/.exec(String(resource(`aws_cloudformation_stack_set.${name}`).body["template_body"]))?.[1] ?? ""
+      const regions = name === "forwarding" ? 6 : 1
+      for (const [type, operation] of operations) {
+        const body = resource(`${type}.${name}`).body
+        const { minutes } = rollout(200, regions, preferencesOf(config, body), assumedMinutesPerStack[template] ?? Number.NaN)
+        const timeouts = blocks(body, "timeouts")[0]
+        // Without a timeouts block the provider waits 30 minutes.
+        const waits = durationMinutes(typeof timeouts?.[operation] === "string" ? timeouts[operation] : "30m")
+        expect(waits, `${type}.${name} ${operation}: ${minutes} minutes`).toBeGreaterThanOrEqual(2 * minutes)
+      }
+    }
+  })
+
+  it("the rollout arithmetic follows CloudFormation's scheduling", () => {
+    const prefs = { maxConcurrentPercentage: 100, failureTolerancePercentage: 10, strict: true, parallelRegions: true }
+    expect(rollout(200, 6, prefs, 3)).toEqual({ concurrency: 21, waves: 10, minutes: 30 })
+    expect(rollout(200, 6, { ...prefs, strict: false }, 3)).toEqual({ concurrency: 200, waves: 1, minutes: 3 })
+    expect(rollout(200, 6, { ...prefs, strict: false, parallelRegions: false }, 3)).toEqual({ concurrency: 200, waves: 1, minutes: 18 })
+    // Percentages round down, to no fewer than one account.
+    expect(rollout(50, 1, { ...prefs, maxConcurrentPercentage: 1, strict: false }, 1)).toEqual({ concurrency: 1, waves: 50, minutes: 50 })
+    expect(durationMinutes("1h30m")).toBe(90)
+    expect(() => durationMinutes("3 hours")).toThrow()
   })
 })
 

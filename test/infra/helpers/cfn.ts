@@ -4,7 +4,7 @@
  * intrinsics we use, so that the member templates' event patterns can be run like the central one.
  */
 import { readFileSync } from "node:fs"
-import { parse, type ScalarTag, type CollectionTag } from "yaml"
+import { isMap, isNode, isScalar, isSeq, LineCounter, parse, parseDocument, type ScalarTag, type CollectionTag } from "yaml"
 
 export type Cfn = string | number | boolean | null | ReadonlyArray<Cfn> | { readonly [key: string]: Cfn }
 
@@ -15,12 +15,18 @@ const functions = [
 
 const longName = (name: string) => (name === "Ref" || name === "Condition" ? name : `Fn::${name}`)
 
+/** `Resource.Attribute`; the attribute may hold dots itself (Endpoint.Address). */
+const splitGetAtt = (value: string): ReadonlyArray<string> => {
+  const dot = value.indexOf(".")
+  return dot < 0 ? [value] : [value.slice(0, dot), value.slice(dot + 1)]
+}
+
 const tags: Array<ScalarTag | CollectionTag> = functions.flatMap((name) => {
   const key = longName(name)
   const scalar: ScalarTag = {
     tag: `!${name}`,
     resolve: (value: string) =>
-      name === "GetAtt" ? { [key]: value.split(".", 2) } : { [key]: value }
+      name === "GetAtt" ? { [key]: splitGetAtt(value) } : { [key]: value }
   }
   const seq: CollectionTag = {
     tag: `!${name}`,
@@ -54,6 +60,29 @@ export const parseTemplate = (text: string): Template => {
 
 export const loadTemplate = (path: string): Template => parseTemplate(readFileSync(path, "utf8"))
 
+/**
+ * The 1-based line where what a path names is written (`["Resources", "Rule", "Properties"]`: the
+ * line of that key), or where its nearest written ancestor is (a path into a missing key or into
+ * a function's argument).
+ */
+export const lineLocator = (text: string): ((path: ReadonlyArray<string | number>) => number) => {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { customTags: tags, lineCounter })
+  const line = (node: unknown) => (isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined)
+  return (path) => {
+    for (let n = path.length; n > 0; n--) {
+      const parent = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true)
+      const last = path[n - 1]
+      const written = isMap(parent) ? parent.items.find((pair) => isScalar(pair.key) && pair.key.value === last)?.key
+        : isSeq(parent) && typeof last === "number" ? parent.items[last]
+        : undefined
+      const found = line(written)
+      if (found !== undefined) return found
+    }
+    return 1
+  }
+}
+
 export const pseudoParameters: Readonly<Record<string, string>> = {
   "AWS::AccountId": "222233334444",
   "AWS::Region": "eu-west-1",
@@ -68,26 +97,6 @@ export const pseudoParameters: Readonly<Record<string, string>> = {
 const noValue = "\u0000AWS::NoValue"
 
 const isObject = (v: Cfn): v is { readonly [key: string]: Cfn } => typeof v === "object" && v !== null && !Array.isArray(v)
-
-/** Every `Ref`, `Fn::GetAtt` and `${Name}` of `Fn::Sub` in a value: what a template refers to. */
-export const referencedNames = (value: Cfn, subLocals: ReadonlySet<string> = new Set()): ReadonlyArray<string> => {
-  if (Array.isArray(value)) return value.flatMap((v: Cfn) => referencedNames(v, subLocals))
-  if (!isObject(value)) return []
-  const keys = Object.keys(value)
-  if (keys.length === 1) {
-    const [key] = keys as [string]
-    const arg = value[key] as Cfn
-    if (key === "Ref" && typeof arg === "string") return subLocals.has(arg) || arg === "AWS::NoValue" ? [] : [arg]
-    if (key === "Fn::GetAtt" && Array.isArray(arg) && typeof arg[0] === "string") return [arg[0]]
-    if (key === "Fn::Sub") {
-      const [text, vars] = typeof arg === "string" ? [arg, {}] : (arg as [string, { readonly [k: string]: Cfn }])
-      const locals = new Set([...subLocals, ...Object.keys(vars)])
-      const inText = [...text.matchAll(/\$\{([^!}][^}]*)\}/g)].map((m) => (m[1] ?? "").split(".")[0] ?? "").filter((n) => !locals.has(n))
-      return [...inText, ...Object.values(vars).flatMap((v) => referencedNames(v, subLocals))]
-    }
-  }
-  return Object.values(value).flatMap((v) => referencedNames(v, subLocals))
-}
 
 /**
  * Evaluates the intrinsics of a value with the given parameters: Ref to a parameter gives its
