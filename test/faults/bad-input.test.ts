@@ -9,8 +9,7 @@
  * chunking property in test/Digest.test.ts and test/SubmissionBody.test.ts.
  */
 import fc from "fast-check"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../emulators/LocalStack.js"
+import { beforeAll, describe, expect, it } from "vitest"
 import {
   answer,
   cloudTrail,
@@ -18,7 +17,6 @@ import {
   expectClean,
   expectOneOutcome,
   leakedSecrets,
-  newContainer,
   notification,
   notificationRecord,
   rejection,
@@ -27,27 +25,17 @@ import {
   type Seeded,
   sqsBatch,
   sqsMessage,
-  type Stack,
-  startStack
+  useStack,
+  warmContainer
 } from "./helpers.js"
 
-let env: Stack
-let stack: LocalStackHandle
+const local = useStack()
 let app: Container
 
 const TEN_MB = 10 * 1024 * 1024
 
 beforeAll(async () => {
-  env = await startStack()
-  stack = env.stack
-  app = newContainer(env)
-  const warm = await seed(stack, "bad/warm.pdf")
-  answer(await app.settle(cloudTrail(warm.object)))
-})
-
-afterAll(async () => {
-  await app?.dispose()
-  await env?.close()
+  app = await warmContainer(local, "bad")
 })
 
 /** A CloudTrail event for `s`, edited. */
@@ -59,7 +47,7 @@ const edited = (s: Seeded, change: (event: any) => void) => {
 
 /** The container still scans a fresh object after whatever came before. */
 const stillWorks = async (label: string) => {
-  const s = await seed(stack, `bad/after-${label}.pdf`)
+  const s = await seed(local.stack, `bad/after-${label}.pdf`)
   const event = cloudTrail(s.object)
   answer(await app.settle(event))
   expectOneOutcome(app, event.id, "submitted")
@@ -73,11 +61,11 @@ describe("single events that cannot be scanned", () => {
     ["a string of malformed JSON", () => "{\"detail\": ", /invalid event: event: /],
     ["a number", () => 42, /invalid event: event: /],
     ["Records that are not a list", () => ({ Records: "nope" }), /invalid event: Records: /],
-    ["a bucket name of the wrong type", async () => edited(await seed(stack, "bad/type.pdf"), (e) => (e.detail.requestParameters.bucketName = 42)), /detail\.requestParameters\.bucketName: expected a string, got 42/],
-    ["a missing bucket", async () => edited(await seed(stack, "bad/no-bucket.pdf"), (e) => delete e.detail.requestParameters.bucketName), /detail\.requestParameters\.bucketName: is missing/],
-    ["a missing key", async () => edited(await seed(stack, "bad/no-key.pdf"), (e) => delete e.detail.requestParameters.key), /detail\.requestParameters\.key: is missing/],
-    ["an oversized key (5000 characters)", async () => edited(await seed(stack, "bad/long.pdf"), (e) => (e.detail.requestParameters.key = "k".repeat(5000))), /an S3 key is at most 1024 bytes/],
-    ["a 10 MB event without a key", async () => edited(await seed(stack, "bad/10mb.pdf"), (e) => {
+    ["a bucket name of the wrong type", async () => edited(await seed(local.stack, "bad/type.pdf"), (e) => (e.detail.requestParameters.bucketName = 42)), /detail\.requestParameters\.bucketName: expected a string, got 42/],
+    ["a missing bucket", async () => edited(await seed(local.stack, "bad/no-bucket.pdf"), (e) => delete e.detail.requestParameters.bucketName), /detail\.requestParameters\.bucketName: is missing/],
+    ["a missing key", async () => edited(await seed(local.stack, "bad/no-key.pdf"), (e) => delete e.detail.requestParameters.key), /detail\.requestParameters\.key: is missing/],
+    ["an oversized key (5000 characters)", async () => edited(await seed(local.stack, "bad/long.pdf"), (e) => (e.detail.requestParameters.key = "k".repeat(5000))), /an S3 key is at most 1024 bytes/],
+    ["a 10 MB event without a key", async () => edited(await seed(local.stack, "bad/10mb.pdf"), (e) => {
       e.detail.padding = "x".repeat(TEN_MB)
       delete e.detail.requestParameters.key
     }), /detail\.requestParameters\.key: is missing/]
@@ -93,13 +81,13 @@ describe("single events that cannot be scanned", () => {
     expect(invoked.ms).toBeLessThan(3_000)
     const recorded = app.outcomes().slice(before)
     expect(recorded).toMatchObject([{ outcome: "failed", error: { tag: "InvalidEvent" } }])
-    expectClean(stack, app, [message])
+    expectClean(local.stack, app, [message])
   })
 
   it("the container keeps working after all of that", () => stillWorks("single"))
 
   it("events that are not object creations are skipped with their reason, and the invocation succeeds", async () => {
-    const s = await seed(stack, "bad/skipped.pdf")
+    const s = await seed(local.stack, "bad/skipped.pdf")
     const cases: ReadonlyArray<readonly [unknown, string, string]> = [
       [cloudTrail(s.object, { errorCode: "AccessDenied" }), "skipped", "failed-call"],
       [edited(s, (e) => (e.detail.eventName = "GetObject")), "skipped", "not-object-created"],
@@ -115,14 +103,14 @@ describe("single events that cannot be scanned", () => {
       answer(await app.settle(event))
       expect(app.outcomes().slice(before)).toMatchObject([{ outcome, reason }])
     }
-    expect(stack.s3.calls.filter((c) => c.action === "GetObject" && c.params["key"] === s.object.key)).toEqual([])
-    expectClean(stack, app)
+    expect(local.stack.s3.calls.filter((c) => c.action === "GetObject" && c.params["key"] === s.object.key)).toEqual([])
+    expectClean(local.stack, app)
   })
 })
 
 describe("an SQS batch mixing valid and invalid messages", () => {
   it("lists exactly the invalid messages, scans the valid ones, skips the rest; one outcome per message", async () => {
-    const [a, b, c] = await Promise.all(["a", "b", "c"].map((l) => seed(stack, `bad/batch-${l}.pdf`)))
+    const [a, b, c] = await Promise.all(["a", "b", "c"].map((l) => seed(local.stack, `bad/batch-${l}.pdf`)))
     const valid = [sqsMessage(cloudTrail(a!.object)), sqsMessage(notification([b!.object])), sqsMessage(cloudTrail(c!.object))]
     const invalid = [
       sqsMessage("{\"version\": \"0\", \"detail\": "),
@@ -159,18 +147,18 @@ describe("an SQS batch mixing valid and invalid messages", () => {
     expect(recorded.filter((o) => o.outcome === "skipped").map((o) => (o as { reason: string }).reason).sort()).toEqual(
       ["failed-call", "not-object-created", "not-object-created", "not-object-created"]
     )
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   })
 
   it("a batch whose own structure is broken fails as a whole (SQS retries every message): nothing is scanned", async () => {
-    const s = await seed(stack, "bad/broken-batch.pdf")
+    const s = await seed(local.stack, "bad/broken-batch.pdf")
     const batch: any = sqsBatch([sqsMessage(cloudTrail(s.object)), sqsMessage(cloudTrail(s.object))])
     delete batch.Records[1].messageId
     const before = app.outcomes().length
     const error = rejection(await app.settle(batch))
     expect(error.message).toMatch(/invalid event: Records\[1\]\.messageId: is missing/)
     expect(app.outcomes().slice(before)).toMatchObject([{ outcome: "failed", error: { tag: "InvalidEvent" } }])
-    expect(stack.s3.calls.filter((c) => c.params["key"] === s.object.key)).toEqual([])
+    expect(local.stack.s3.calls.filter((c) => c.params["key"] === s.object.key)).toEqual([])
   })
 
   it("the container keeps working after all of that", () => stillWorks("batch"))
@@ -225,14 +213,14 @@ describe("properties of the handler over arbitrary input", () => {
 
 describe("the CLI", () => {
   it("JSON Lines with a broken line, an invalid event and a valid one: exit 1, each failure named, the valid one scanned", async () => {
-    const s = await seed(stack, "bad/cli.pdf")
+    const s = await seed(local.stack, "bad/cli.pdf")
     const lines = [
       JSON.stringify(cloudTrail(s.object)),
       "{\"version\": \"0\", \"detail\": ",
       "",
       JSON.stringify(edited(s, (e) => delete e.detail.requestParameters.key))
     ].join("\n")
-    const run = await runCli(env, ["replay", "--json", "-"], { input: lines })
+    const run = await runCli(local.env, ["replay", "--json", "-"], { input: lines })
     expect(run.code, run.stderr).toBe(1)
     const outcomes = run.stdout.trim().split("\n").map((l) => JSON.parse(l))
     expect(outcomes).toHaveLength(3)
@@ -241,15 +229,15 @@ describe("the CLI", () => {
       expect.objectContaining({ outcome: "failed", eventId: "line 2", error: expect.objectContaining({ tag: "InvalidJson", message: expect.stringMatching(/^line 2: not valid JSON/) }) }),
       expect.objectContaining({ outcome: "failed", eventId: "line 4", error: expect.objectContaining({ tag: "InvalidEvent", message: expect.stringMatching(/detail\.requestParameters\.key: is missing/) }) })
     ]))
-    const human = await runCli(env, ["replay", "-"], { input: lines })
+    const human = await runCli(local.env, ["replay", "-"], { input: lines })
     expect(human.code).toBe(1)
     expect(human.stdout).toMatch(/3 event\(s\), 2 failed/)
     expect(human.stdout).toMatch(/line 2\n\s+InvalidJson: line 2: not valid JSON/)
-    expect(leakedSecrets(stack, [run.stdout, run.stderr, human.stdout, human.stderr])).toEqual([])
+    expect(leakedSecrets(local.stack, [run.stdout, run.stderr, human.stdout, human.stderr])).toEqual([])
   }, 60_000)
 
   it("empty input: exit 2, saying so", async () => {
-    const run = await runCli(env, ["replay", "-"], { input: "\n  \n" })
+    const run = await runCli(local.env, ["replay", "-"], { input: "\n  \n" })
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/highvolt-s3: no events in standard input/)
   }, 30_000)

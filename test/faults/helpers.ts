@@ -19,7 +19,7 @@ import * as os from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { afterAll, beforeEach, expect } from "vitest"
-import type { ObjectRef } from "../../emulators/EventFactory.js"
+import { cloudTrail, type ObjectRef } from "../../emulators/EventFactory.js"
 import type * as LocalStack from "../../emulators/LocalStack.js"
 import type { Outcome } from "../../src/Outcome.js"
 import {
@@ -29,7 +29,10 @@ import {
   type Invoked,
   newContainer as newLambdaContainer,
   nonLoopbackConnections,
-  type Stack
+  type Stack,
+  type StackFixture,
+  type StackFixtureOptions,
+  useStack as useLocalStack
 } from "../helpers/localStackHarness.js"
 import { leakedSecrets, pdf, sha256 } from "../helpers/stackQueries.js"
 
@@ -123,6 +126,18 @@ export const printMark = (): number => printed.length
  */
 export const newContainer = (stack: Stack, options: ContainerOptions = {}): Container =>
   newLambdaContainer(stack, { ...options, printed: true, env: { TMPDIR: privateTmp, ...options.env } })
+
+/** The test file's stack (`useStack` of the harness); its containers are made by `newContainer` above. */
+export const useStack = (options: Omit<StackFixtureOptions, "newContainer"> = {}): StackFixture =>
+  useLocalStack({ ...options, newContainer })
+
+/** A container of the file's stack that has scanned one object: its cold start is behind it. */
+export const warmContainer = async (local: StackFixture, label: string): Promise<Container> => {
+  const app = local.container()
+  const warm = await seed(local.stack, `${label}/warm.pdf`)
+  answer(await app.settle(cloudTrail(warm.object)))
+  return app
+}
 
 /** The invocation's rejection; fails the test when it resolved. */
 export const rejection = (invoked: Invoked): Error => {

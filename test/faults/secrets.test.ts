@@ -4,27 +4,28 @@
  * PAT, and transient errors (retried). Every permanent problem fails the cold start at once
  * (one GetSecretValue, no JSONAir call) with a message naming the secret — never its value.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../emulators/LocalStack.js"
+import { describe, expect, it } from "vitest"
 import {
   answer,
   cloudTrail,
-  type Container,
   expectClean,
   expectOneOutcome,
-  newContainer,
   printedSince,
   printMark,
   rejection,
   seed,
-  type Stack,
-  startStack
+  useStack
 } from "./helpers.js"
 
-let env: Stack
-let stack: LocalStackHandle
-const containers: Array<Container> = []
-let secretName: string
+const local = useStack({
+  afterEach: (stack) => {
+    const secretName = stack.env.JSONAIR_SECRET_NAME
+    stack.secretsManager.clearFaults()
+    stack.secretsManager.allow(secretName)
+    stack.secretsManager.put(secretName, JSON.stringify({ JSONAIR_PAT: stack.jsonairPat }))
+  }
+})
+const secretName = () => local.stack.env.JSONAIR_SECRET_NAME
 
 /** Values put into secrets by these tests: recognisable, and never to be printed either. */
 const canaries = {
@@ -35,8 +36,8 @@ const canaries = {
 }
 
 const coldStart = async (label: string) => {
-  const app = newContainer(env)
-  containers.push(app)
+  const app = local.container()
+  const stack = local.stack
   const s = await seed(stack, `secrets/${label}.pdf`)
   const event = cloudTrail(s.object)
   const reads = stack.secretsManager.counters.getSecretValue
@@ -57,83 +58,63 @@ const expectNoCanary = (texts: ReadonlyArray<string>) => {
   for (const canary of Object.values(canaries)) expect(texts.filter((t) => t.includes(canary))).toEqual([])
 }
 
-beforeAll(async () => {
-  env = await startStack()
-  stack = env.stack
-  secretName = stack.env.JSONAIR_SECRET_NAME
-})
-
-afterEach(() => {
-  stack.secretsManager.clearFaults()
-  stack.secretsManager.allow(secretName)
-  stack.secretsManager.put(secretName, JSON.stringify({ JSONAIR_PAT: stack.jsonairPat }))
-  // Every test starts a container: its logins must not meet the 5-per-minute limit of the last ones.
-  stack.jsonair.resetRateLimit()
-  stack.highvolt.resetRateLimit()
-})
-
-afterAll(async () => {
-  await Promise.all(containers.map((c) => c.dispose()))
-  await env?.close()
-})
-
 describe("permanent problems fail the cold start at once, naming the secret, never its value", () => {
   const cases: ReadonlyArray<readonly [string, () => void, RegExp]> = [
-    ["an unknown secret", () => stack.secretsManager.remove(secretName), /ResourceNotFoundException/],
-    ["access denied", () => stack.secretsManager.deny(secretName), /AccessDeniedException: User: .* is not authorized to perform: secretsmanager:GetSecretValue/],
-    ["a binary secret", () => stack.secretsManager.put(secretName, Buffer.from(JSON.stringify({ JSONAIR_PAT: canaries.binary }))), /the secret is binary; store the PAT as a string/],
+    ["an unknown secret", () => local.stack.secretsManager.remove(secretName()), /ResourceNotFoundException/],
+    ["access denied", () => local.stack.secretsManager.deny(secretName()), /AccessDeniedException: User: .* is not authorized to perform: secretsmanager:GetSecretValue/],
+    ["a binary secret", () => local.stack.secretsManager.put(secretName(), Buffer.from(JSON.stringify({ JSONAIR_PAT: canaries.binary }))), /the secret is binary; store the PAT as a string/],
     [
       "JSON without JSONAIR_PAT (other keys hold values)",
-      () => stack.secretsManager.put(secretName, JSON.stringify({ jsonair_pat: canaries.lowercaseKey, other: canaries.otherKey })),
+      () => local.stack.secretsManager.put(secretName(), JSON.stringify({ jsonair_pat: canaries.lowercaseKey, other: canaries.otherKey })),
       /the secret is a JSON object without a non-empty string JSONAIR_PAT/
     ],
-    ["JSONAIR_PAT a number", () => stack.secretsManager.put(secretName, JSON.stringify({ JSONAIR_PAT: 12345678, other: canaries.otherKey })), /without a non-empty string JSONAIR_PAT/],
-    ["JSONAIR_PAT empty", () => stack.secretsManager.put(secretName, JSON.stringify({ JSONAIR_PAT: "  " })), /without a non-empty string JSONAIR_PAT/],
-    ["an empty secret string", () => stack.secretsManager.put(secretName, "  \n"), /the secret string is empty/]
+    ["JSONAIR_PAT a number", () => local.stack.secretsManager.put(secretName(), JSON.stringify({ JSONAIR_PAT: 12345678, other: canaries.otherKey })), /without a non-empty string JSONAIR_PAT/],
+    ["JSONAIR_PAT empty", () => local.stack.secretsManager.put(secretName(), JSON.stringify({ JSONAIR_PAT: "  " })), /without a non-empty string JSONAIR_PAT/],
+    ["an empty secret string", () => local.stack.secretsManager.put(secretName(), "  \n"), /the secret string is empty/]
   ]
 
   it.each(cases)("%s", async (_, arrange, detail) => {
     arrange()
     const run = await coldStart(`permanent-${Math.random()}`)
     const message = rejection(run.invoked).message
-    expect(message.startsWith(`secret ${secretName}: `), message).toBe(true)
+    expect(message.startsWith(`secret ${secretName()}: `), message).toBe(true)
     expect(message).toMatch(detail)
     expect(run.reads()).toBe(1)
     expect(run.jsonairLogins()).toBe(0)
     expect(run.app.outcomes()).toEqual([])
     expectNoCanary([message, ...run.printed()])
-    expectClean(stack, run.app, [message])
+    expectClean(local.stack, run.app, [message])
   })
 
   it("a wrong PAT: JSONAir refuses the login (401), not retried, the PAT not printed", async () => {
-    stack.secretsManager.put(secretName, JSON.stringify({ JSONAIR_PAT: canaries.wrongPat }))
-    const rejected = stack.jsonair.counters.loginsRejected
+    local.stack.secretsManager.put(secretName(), JSON.stringify({ JSONAIR_PAT: canaries.wrongPat }))
+    const rejected = local.stack.jsonair.counters.loginsRejected
     const run = await coldStart("wrong-pat")
     const message = rejection(run.invoked).message
     expect(message).toBe("jsonair login failed (HTTP 401): Session expired or invalid")
-    expect(stack.jsonair.counters.loginsRejected - rejected).toBe(1)
+    expect(local.stack.jsonair.counters.loginsRejected - rejected).toBe(1)
     expect(run.jsonairLogins()).toBe(1)
     expectNoCanary([message, ...run.printed()])
-    expectClean(stack, run.app, [message])
+    expectClean(local.stack, run.app, [message])
   })
 })
 
 describe("what works", () => {
   it("the plain PAT as the whole secret string", async () => {
-    stack.secretsManager.put(secretName, `  ${stack.jsonairPat}\n`)
+    local.stack.secretsManager.put(secretName(), `  ${local.stack.jsonairPat}\n`)
     const run = await coldStart("plain")
     answer(run.invoked)
     expectOneOutcome(run.app, run.event.id, "submitted")
-    expectClean(stack, run.app)
+    expectClean(local.stack, run.app)
   })
 
   it("InternalServiceError ×2 and a throttle: retried, the cold start succeeds", async () => {
-    stack.secretsManager.failNext({ status: 500, code: "InternalServiceError", message: "An error occurred on the server side." }, 2)
-    stack.secretsManager.failNext({ status: 400, code: "ThrottlingException", message: "Rate exceeded" }, 1)
+    local.stack.secretsManager.failNext({ status: 500, code: "InternalServiceError", message: "An error occurred on the server side." }, 2)
+    local.stack.secretsManager.failNext({ status: 400, code: "ThrottlingException", message: "Rate exceeded" }, 1)
     const run = await coldStart("transient")
     answer(run.invoked)
     expect(run.reads()).toBe(4)
     expectOneOutcome(run.app, run.event.id, "submitted")
-    expectClean(stack, run.app)
+    expectClean(local.stack, run.app)
   })
 })

@@ -11,34 +11,31 @@ import * as net from "node:net"
 import * as os from "node:os"
 import { join } from "node:path"
 import * as tls from "node:tls"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import type { EnvOverrides } from "../helpers/localStackHarness.js"
 import {
   answer,
   cloudTrail,
-  type Container,
   expectClean,
   expectOneOutcome,
   leakedSecrets,
-  newContainer,
   printedSince,
   printMark,
   rejection,
   runCli,
   seed,
-  type Stack,
-  startStack,
-  submissionsOf
+  submissionsOf,
+  useStack
 } from "./helpers.js"
 
-let env: Stack
-let stack: LocalStackHandle
 let certDir: string
 const proxies: Array<tls.Server> = []
-const containers: Array<Container> = []
 let httpsJsonAir: string
 let httpsHighvolt: string
+
+const local = useStack({ afterEach: (stack) => useHighvolt(stack, stack.highvolt.url) })
+const container = (overrides: EnvOverrides = {}) => local.container({ env: overrides })
 
 /** A self-signed certificate for 127.0.0.1, valid one day. */
 const selfSigned = () => {
@@ -70,75 +67,59 @@ const tlsProxy = (credentials: { key: Buffer; cert: Buffer }, target: string) =>
     server.listen(0, "127.0.0.1", () => resolve(`https://127.0.0.1:${(server.address() as net.AddressInfo).port}`))
   })
 
-const container = (overrides: EnvOverrides = {}) => {
-  const app = newContainer(env, { env: overrides })
-  containers.push(app)
-  return app
-}
-
 /** The JSONAir profile, pointing at highvolt through `highvoltUrl`. */
-const useHighvolt = (highvoltUrl: string) =>
+const useHighvolt = (stack: LocalStackHandle, highvoltUrl: string) =>
   stack.jsonair.setProfile(stack.profile.type, stack.profile.name, { ...(stack.config as object), highvolt: { url: highvoltUrl, pat: stack.highvoltPat } })
 
 const warnings = (lines: ReadonlyArray<string>) => lines.filter((l) => l.includes("are NOT verified"))
 
 beforeAll(async () => {
-  env = await startStack()
-  stack = env.stack
   const credentials = selfSigned()
-  httpsJsonAir = await tlsProxy(credentials, stack.env.JSONAIR_URL)
-  httpsHighvolt = await tlsProxy(credentials, stack.highvolt.url)
+  httpsJsonAir = await tlsProxy(credentials, local.stack.env.JSONAIR_URL)
+  httpsHighvolt = await tlsProxy(credentials, local.stack.highvolt.url)
 })
 
-afterEach(() => {
-  useHighvolt(stack.highvolt.url)
-  stack.jsonair.resetRateLimit()
-  stack.highvolt.resetRateLimit()
-})
-
-afterAll(async () => {
-  await Promise.all(containers.map((c) => c.dispose()))
+afterAll(() => {
   for (const proxy of proxies) proxy.close()
-  await env?.close()
   if (certDir !== undefined) rmSync(certDir, { recursive: true, force: true })
 })
 
 describe("a self-signed certificate", () => {
   it("JSONAir over HTTPS, verification on (the default): the cold start fails at once with an error naming the certificate problem", async () => {
     const app = container({ JSONAIR_URL: httpsJsonAir })
-    const s = await seed(stack, "tls/jsonair.pdf")
-    const logins = stack.jsonair.counters.authRequests
+    const s = await seed(local.stack, "tls/jsonair.pdf")
+    const logins = local.stack.jsonair.counters.authRequests
     const invoked = await app.settle(cloudTrail(s.object), 10_000)
     const message = rejection(invoked).message
     expect(message).toMatch(/^jsonair login failed: the server.s TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\)/)
     expect(message).toMatch(/TLS_SKIP_VERIFY/)
     // A certificate does not fix itself: no retry until the deadline.
     expect(invoked.ms).toBeLessThan(2_000)
-    expect(stack.jsonair.counters.authRequests - logins).toBe(0)
+    expect(local.stack.jsonair.counters.authRequests - logins).toBe(0)
     expect(warnings(printedSince())).toEqual([])
-    expectClean(stack, app, [message])
+    expectClean(local.stack, app, [message])
   })
 
   it("highvolt over HTTPS (from the profile), verification on: the cold start fails naming highvolt and the certificate", async () => {
-    useHighvolt(httpsHighvolt)
+    useHighvolt(local.stack, httpsHighvolt)
     const app = container()
-    const s = await seed(stack, "tls/highvolt.pdf")
+    const s = await seed(local.stack, "tls/highvolt.pdf")
     const invoked = await app.settle(cloudTrail(s.object), 10_000)
     expect(rejection(invoked).message).toMatch(/^highvolt login failed: .*self[- ]signed certificate/)
     expect(invoked.ms).toBeLessThan(2_000)
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   })
 
   it("TLS_SKIP_VERIFY=true: both over HTTPS work; one loud warning for the container, not one per invocation", async () => {
-    useHighvolt(httpsHighvolt)
+    useHighvolt(local.stack, httpsHighvolt)
     const app = container({ JSONAIR_URL: httpsJsonAir, TLS_SKIP_VERIFY: "true" })
     const mark = printMark()
-    const seeded = await Promise.all([0, 1, 2].map((i) => seed(stack, `tls/skip-${i}.pdf`)))
+    const seeded = await Promise.all([0, 1, 2].map((i) => seed(local.stack, `tls/skip-${i}.pdf`)))
     for (const s of seeded) {
       const event = cloudTrail(s.object)
       answer(await app.settle(event))
       expectOneOutcome(app, event.id, "submitted")
-      expect(submissionsOf(stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
+      expect(submissionsOf(local.stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
     }
     const warned = warnings(printedSince(mark))
     expect(warned).toHaveLength(1)
@@ -146,20 +127,20 @@ describe("a self-signed certificate", () => {
       logLevel: "WARN",
       message: expect.stringMatching(/TLS_SKIP_VERIFY=true: TLS certificates of JSONAir and highvolt-server are NOT verified\. Never use this in production\./)
     })
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   })
 
   it("the CLI: refuses the certificate by default (exit 2, saying why); with TLS_SKIP_VERIFY=true it scans and warns once on stderr", async () => {
-    const s = await seed(stack, "tls/cli.pdf")
+    const s = await seed(local.stack, "tls/cli.pdf")
     const input = JSON.stringify(cloudTrail(s.object))
-    const refused = await runCli(env, ["replay", "-"], { input, env: { JSONAIR_URL: httpsJsonAir } })
+    const refused = await runCli(local.env, ["replay", "-"], { input, env: { JSONAIR_URL: httpsJsonAir } })
     expect(refused.code, refused.stderr).toBe(2)
     expect(refused.stderr).toMatch(/cannot start: jsonair login failed: .*self[- ]signed certificate/)
-    const skipped = await runCli(env, ["replay", "--json", "-"], { input, env: { JSONAIR_URL: httpsJsonAir, TLS_SKIP_VERIFY: "true" } })
+    const skipped = await runCli(local.env, ["replay", "--json", "-"], { input, env: { JSONAIR_URL: httpsJsonAir, TLS_SKIP_VERIFY: "true" } })
     expect(skipped.code, skipped.stderr).toBe(0)
     // stdout holds the outcome line and nothing else; the warning goes to stderr, once.
     expect(skipped.stdout.trim().split("\n").map((l) => JSON.parse(l))).toMatchObject([{ outcome: "submitted" }])
     expect(warnings(skipped.stderr.split("\n"))).toHaveLength(1)
-    expect(leakedSecrets(stack, [refused.stdout, refused.stderr, skipped.stdout, skipped.stderr])).toEqual([])
+    expect(leakedSecrets(local.stack, [refused.stdout, refused.stderr, skipped.stdout, skipped.stderr])).toEqual([])
   }, 60_000)
 })

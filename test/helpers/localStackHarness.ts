@@ -6,6 +6,7 @@
  */
 import * as net from "node:net"
 import { ConfigProvider, Effect, Exit, Layer, Logger, Ref, Scope } from "effect"
+import { afterAll, afterEach, beforeAll } from "vitest"
 import * as LocalStack from "../../emulators/LocalStack.js"
 import { AppLayer } from "../../src/AppLayer.js"
 import { type LambdaHandler, makeHandler } from "../../src/LambdaHandler.js"
@@ -188,4 +189,63 @@ export const newContainer = (stack: Stack, options: ContainerOptions = {}): Cont
     outcomesOf: (eventId) => outcomes().filter((o) => o.eventId === eventId),
     dispose: () => lambda.dispose()
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test file's stack
+// ---------------------------------------------------------------------------------------------
+
+export interface StackFixture {
+  /** The started stack; read it inside tests and hooks (it throws before `beforeAll` ran). */
+  readonly env: Stack
+  readonly stack: LocalStack.LocalStackHandle
+  /** A fresh container, disposed with the stack. */
+  readonly container: (options?: ContainerOptions) => Container
+}
+
+export interface StackFixtureOptions {
+  readonly stack?: LocalStack.LocalStackOptions
+  /** How containers are made (the fault suite's print as `src/lambda.ts` does, into a temp dir of its own). */
+  readonly newContainer?: (stack: Stack, options?: ContainerOptions) => Container
+  /** After each test: undo what it injected. */
+  readonly afterEach?: (stack: LocalStack.LocalStackHandle) => void
+}
+
+/**
+ * The test file's local stack, started before its tests and closed after them with every
+ * container it made. After each test the login rate limits start over: each test's cold start
+ * has its own logins, as containers minutes apart would.
+ */
+export const useStack = (options: StackFixtureOptions = {}): StackFixture => {
+  let started: Stack | undefined
+  const containers: Array<Container> = []
+  const make = options.newContainer ?? newContainer
+  const fixture: StackFixture = {
+    get env() {
+      if (started === undefined) throw new Error("the local stack is read before beforeAll started it")
+      return started
+    },
+    get stack() {
+      return fixture.env.stack
+    },
+    container: (containerOptions) => {
+      const container = make(fixture.env, containerOptions)
+      containers.push(container)
+      return container
+    }
+  }
+  beforeAll(async () => {
+    started = await startStack(options.stack)
+  })
+  afterEach(() => {
+    if (started === undefined) return
+    options.afterEach?.(started.stack)
+    started.stack.jsonair.resetRateLimit()
+    started.stack.highvolt.resetRateLimit()
+  })
+  afterAll(async () => {
+    await Promise.all(containers.map((container) => container.dispose()))
+    await started?.close()
+  })
+  return fixture
 }

@@ -4,7 +4,7 @@
  *
  * Every socket this process opens is checked: anything but loopback is refused and reported.
  */
-export { type Container, newContainer, nonLoopbackConnections, type Stack, startStack } from "../helpers/localStackHarness.js"
+export { type Container, newContainer, nonLoopbackConnections, type Stack, startStack, useStack } from "../helpers/localStackHarness.js"
 export * from "../helpers/stackQueries.js"
 
 /** The product page's submission fields, and the `s3` block this client adds. */

@@ -13,17 +13,23 @@ import { tmpdir } from "node:os"
 import { Readable } from "node:stream"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { defaults, demoConfig, demoMimeTypes } from "../../emulators/Fixtures.js"
-import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import { cloudTrail, type ObjectRef } from "./events.js"
-import { type Container, newContainer, pdf, sha256, type Stack, startStack, submissionsOf } from "./helpers.js"
+import { type Container, pdf, sha256, submissionsOf, useStack } from "./helpers.js"
 
 const MiB = 1024 * 1024
 const objectSize = 300 * MiB
 /** Growth of the process's RSS while scanning that would mean the object is being held. */
 const rssBudget = 100 * MiB
 
-let env: Stack
-let stack: LocalStackHandle
+const local = useStack({
+  stack: {
+    config: (url) => ({ ...demoConfig(url, defaults.highvoltPat), core: { mime_types: demoMimeTypes, max_file_size: 512 * MiB } }),
+    // The real server's 10 s read timeout assumes it has its own CPU. Here the emulator decodes and
+    // hashes the 400 MiB body on the same thread (and the same 2 cores) as the scanner that sends
+    // it; its timeout is tested in test/emulators/Faults.test.ts.
+    highvolt: { readTimeoutMs: 60_000 }
+  }
+})
 let app: Container
 
 const run = <A>(effect: Effect.Effect<A>) => Effect.runPromise(effect)
@@ -82,39 +88,29 @@ const spooledBytes = (name: string) => {
   }
 }
 
-beforeAll(async () => {
-  env = await startStack({
-    config: (url) => ({ ...demoConfig(url, defaults.highvoltPat), core: { mime_types: demoMimeTypes, max_file_size: 512 * MiB } }),
-    // The real server's 10 s read timeout assumes it has its own CPU. Here the emulator decodes and
-    // hashes the 400 MiB body on the same thread (and the same 2 cores) as the scanner that sends
-    // it; its timeout is tested in test/emulators/Faults.test.ts.
-    highvolt: { readTimeoutMs: 60_000 }
-  })
-  stack = env.stack
-  app = newContainer(env, { env: { TMPDIR: spoolDir } })
+beforeAll(() => {
+  app = local.container({ env: { TMPDIR: spoolDir } })
 })
 
-afterAll(async () => {
-  await app?.dispose()
-  await env?.close()
+afterAll(() => {
   rmSync(spoolDir, { recursive: true, force: true })
 })
 
 describe("a 300 MiB object", () => {
   it("is scanned with flat memory, submitted in one streamed body, and verified by highvolt's streaming digest check", async () => {
-    const account = stack.accounts.members[1]!
-    const region = stack.regions[1]!
-    const bucket = stack.bucketName(account, region)
+    const account = local.stack.accounts.members[1]!
+    const region = local.stack.regions[1]!
+    const bucket = local.stack.bucketName(account, region)
 
     // Warm the container first: the cold start's allocations are not the scan's.
     const small = pdf("warm-up")
-    await run(stack.putObject({ bucket, key: "large/warm-up.pdf", body: small }))
+    await run(local.stack.putObject({ bucket, key: "large/warm-up.pdf", body: small }))
     await app.invoke(cloudTrail({ account, region, bucket, key: "large/warm-up.pdf" }))
-    expect(submissionsOf(stack, sha256(small))).toHaveLength(1)
+    expect(submissionsOf(local.stack, sha256(small))).toHaveLength(1)
 
     const source = generated(objectSize)
     const putStarted = Date.now()
-    const put = await run(stack.putObject({ bucket, key: "large/scan 300 MiB.pdf", body: source.body, contentType: "application/pdf" }))
+    const put = await run(local.stack.putObject({ bucket, key: "large/scan 300 MiB.pdf", body: source.body, contentType: "application/pdf" }))
     const putMs = Date.now() - putStarted
     expect(put.size).toBe(objectSize)
     const expected = source.sha256()
@@ -142,9 +138,9 @@ describe("a 300 MiB object", () => {
     const scanMs = Date.now() - started
     const growth = peak - baseline
 
-    const [submission, ...more] = submissionsOf(stack, expected)
-    const gets = stack.s3.calls.filter((c) => c.action === "GetObject" && c.params["key"] === object.key)
-    const query = stack.highvolt.requests.filter((r) => r.path.endsWith("/query")).at(-1)
+    const [submission, ...more] = submissionsOf(local.stack, expected)
+    const gets = local.stack.s3.calls.filter((c) => c.action === "GetObject" && c.params["key"] === object.key)
+    const query = local.stack.highvolt.requests.filter((r) => r.path.endsWith("/query")).at(-1)
     console.info(
       `300 MiB: put ${putMs} ms; scan ${scanMs} ms: GetObject at +${gets.map((g) => g.at - started).join(",+")} ms, ` +
         `query at +${query === undefined ? "?" : query.at - started} ms, highvolt received the body in ${submission?.ms ?? "?"} ms; ` +

@@ -5,28 +5,26 @@
  * disallowed MIME type — none of which reaches highvolt-server.
  */
 import { Effect } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { defaults, demoConfig, demoMimeTypes } from "../../emulators/Fixtures.js"
-import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import { cloudTrail, notification, notificationEventId, type ObjectRef, s3EventBridge, sqsBatch, sqsMessage } from "./events.js"
 import {
   type Container,
   getObjectCalls,
   highvoltRequests,
   md5,
-  newContainer,
   pdf,
   sha256,
-  type Stack,
-  startStack,
+  useStack,
   submissionsOf
 } from "./helpers.js"
 
 const MiB = 1024 * 1024
 const maxFileSize = MiB
 
-let env: Stack
-let stack: LocalStackHandle
+const local = useStack({
+  stack: { config: (url) => ({ ...demoConfig(url, defaults.highvoltPat), core: { mime_types: demoMimeTypes, max_file_size: maxFileSize } }) }
+})
 let app: Container
 let own: string
 let m0: string
@@ -52,25 +50,16 @@ const elf = () => {
 const sqlite = () => Buffer.concat([Buffer.from("SQLite format 3\u0000", "latin1"), Buffer.alloc(4096 - 16, 1), Buffer.from(String(Math.random()))])
 
 beforeAll(async () => {
-  env = await startStack({
-    config: (url) => ({ ...demoConfig(url, defaults.highvoltPat), core: { mime_types: demoMimeTypes, max_file_size: maxFileSize } })
-  })
-  stack = env.stack
-  own = stack.accounts.own
-  m0 = stack.accounts.members[0]!
-  ;[r0, r1] = stack.regions as [string, string]
-  app = newContainer(env)
-})
-
-afterAll(async () => {
-  await app?.dispose()
-  await env?.close()
+  own = local.stack.accounts.own
+  m0 = local.stack.accounts.members[0]!
+  ;[r0, r1] = local.stack.regions as [string, string]
+  app = local.container()
 })
 
 describe("versions", () => {
   it("an object overwritten after its upload is scanned at the event's version, not the newest, in every shape", async () => {
-    await run(stack.createBucket({ name: "it-versioned-member", account: m0, region: r1, versioned: true }))
-    await run(stack.createBucket({ name: "it-versioned-own", account: own, region: r0, versioned: true }))
+    await run(local.stack.createBucket({ name: "it-versioned-member", account: m0, region: r1, versioned: true }))
+    await run(local.stack.createBucket({ name: "it-versioned-own", account: own, region: r0, versioned: true }))
     const cases = [
       { shape: "cloudtrail", bucket: "it-versioned-member", account: m0, region: r1, build: (o: ObjectRef) => cloudTrail(o) },
       { shape: "s3-eventbridge", bucket: "it-versioned-member", account: m0, region: r1, build: (o: ObjectRef) => s3EventBridge(o) },
@@ -80,8 +69,8 @@ describe("versions", () => {
       const key = `versions/${c.shape} report v+1 ü.pdf`
       const first = pdf(`${c.shape} first`)
       const second = pdf(`${c.shape} second`)
-      const v1 = await run(stack.putObject({ bucket: c.bucket, key, body: first }))
-      const v2 = await run(stack.putObject({ bucket: c.bucket, key, body: second }))
+      const v1 = await run(local.stack.putObject({ bucket: c.bucket, key, body: first }))
+      const v2 = await run(local.stack.putObject({ bucket: c.bucket, key, body: second }))
       expect(v1.versionId).toBeDefined()
       expect(v2.versionId).not.toBe(v1.versionId)
 
@@ -90,21 +79,21 @@ describe("versions", () => {
       const answer = await app.invoke(c.build(object))
       expect(answer.outcomes, c.shape).toMatchObject([{ outcome: "submitted", key }])
       expect(app.outcomes().at(-1)).toMatchObject({ outcome: "submitted", versionId: v1.versionId, sha256: sha256(first) })
-      expect(getObjectCalls(stack, c.bucket, key).map((call) => [call.status, call.params["versionId"]])).toEqual([[200, v1.versionId]])
-      expect(submissionsOf(stack, sha256(first)).map((s) => (s.fields["s3"] as any).version_id)).toEqual([v1.versionId])
-      expect(submissionsOf(stack, sha256(second))).toHaveLength(0)
+      expect(getObjectCalls(local.stack, c.bucket, key).map((call) => [call.status, call.params["versionId"]])).toEqual([[200, v1.versionId]])
+      expect(submissionsOf(local.stack, sha256(first)).map((s) => (s.fields["s3"] as any).version_id)).toEqual([v1.versionId])
+      expect(submissionsOf(local.stack, sha256(second))).toHaveLength(0)
 
       // The second version's own event scans the second content.
       await app.invoke(c.build({ ...object, versionId: v2.versionId, etag: `"${md5(second)}"` }))
       expect(app.outcomes().at(-1)).toMatchObject({ outcome: "submitted", versionId: v2.versionId, sha256: sha256(second) })
-      expect(submissionsOf(stack, sha256(second)).map((s) => (s.fields["s3"] as any).version_id)).toEqual([v2.versionId])
+      expect(submissionsOf(local.stack, sha256(second)).map((s) => (s.fields["s3"] as any).version_id)).toEqual([v2.versionId])
     }
   })
 
   it("deleted objects: skipped as not-found; in a versioned bucket the event's version stays readable behind the delete marker", async () => {
-    const plainBucket = stack.bucketName(m0, r0)
-    await run(stack.putObject({ bucket: plainBucket, key: "deleted/gone now.pdf", body: pdf("gone") }))
-    await run(stack.deleteObject(plainBucket, "deleted/gone now.pdf"))
+    const plainBucket = local.stack.bucketName(m0, r0)
+    await run(local.stack.putObject({ bucket: plainBucket, key: "deleted/gone now.pdf", body: pdf("gone") }))
+    await run(local.stack.deleteObject(plainBucket, "deleted/gone now.pdf"))
     const gone = cloudTrail({ account: m0, region: r0, bucket: plainBucket, key: "deleted/gone now.pdf" })
     // Skipped, not failed: the single-event invocation succeeds, Lambda does not retry it.
     expect(await app.invoke(gone)).toMatchObject({ outcomes: [{ outcome: "skipped", key: "deleted/gone now.pdf" }] })
@@ -112,8 +101,8 @@ describe("versions", () => {
 
     const bucket = "it-versioned-member"
     const body = pdf("kept behind marker")
-    const v1 = await run(stack.putObject({ bucket, key: "deleted/kept.pdf", body }))
-    const { deleteMarker } = await run(stack.deleteObject(bucket, "deleted/kept.pdf"))
+    const v1 = await run(local.stack.putObject({ bucket, key: "deleted/kept.pdf", body }))
+    const { deleteMarker } = await run(local.stack.deleteObject(bucket, "deleted/kept.pdf"))
     expect(deleteMarker).toBeDefined()
     const withVersion = cloudTrail({ account: m0, region: r1, bucket, key: "deleted/kept.pdf", versionId: v1.versionId })
     const withoutVersion = s3EventBridge({ account: m0, region: r1, bucket, key: "deleted/kept.pdf" })
@@ -127,30 +116,30 @@ describe("versions", () => {
 describe("already analyzed", () => {
   it("query answers found: no submission; a byte-identical copy in another account is a duplicate too", async () => {
     const known = pdf("known to highvolt")
-    stack.highvolt.markKnown(sha256(known))
-    await run(stack.putObject({ bucket: stack.bucketName(m0, r0), key: "dup/known.pdf", body: known }))
-    const submitsBefore = highvoltRequests(stack, "/submit").length
-    const event = cloudTrail({ account: m0, region: r0, bucket: stack.bucketName(m0, r0), key: "dup/known.pdf" })
+    local.stack.highvolt.markKnown(sha256(known))
+    await run(local.stack.putObject({ bucket: local.stack.bucketName(m0, r0), key: "dup/known.pdf", body: known }))
+    const submitsBefore = highvoltRequests(local.stack, "/submit").length
+    const event = cloudTrail({ account: m0, region: r0, bucket: local.stack.bucketName(m0, r0), key: "dup/known.pdf" })
     expect(await app.invoke(event)).toMatchObject({ outcomes: [{ outcome: "duplicate" }] })
-    const query = highvoltRequests(stack, "/query").find((r) => r.body?.includes(sha256(known)))
+    const query = highvoltRequests(local.stack, "/query").find((r) => r.body?.includes(sha256(known)))
     expect(query && JSON.parse(query.body!)).toEqual({ sha256: sha256(known) })
     expect(query?.status).toBe(200)
-    expect(highvoltRequests(stack, "/submit").length).toBe(submitsBefore)
+    expect(highvoltRequests(local.stack, "/submit").length).toBe(submitsBefore)
 
     // Submitted from one account, then the same bytes uploaded in another.
     const shared = pdf("shared across accounts")
-    await run(stack.putObject({ bucket: stack.bucketName(own, r1), key: "dup/original.pdf", body: shared }))
-    await run(stack.putObject({ bucket: stack.bucketName(m0, r1), key: "dup/copy.pdf", body: shared }))
-    await app.invoke(s3EventBridge({ account: own, region: r1, bucket: stack.bucketName(own, r1), key: "dup/original.pdf" }))
-    await app.invoke(cloudTrail({ account: m0, region: r1, bucket: stack.bucketName(m0, r1), key: "dup/copy.pdf" }))
+    await run(local.stack.putObject({ bucket: local.stack.bucketName(own, r1), key: "dup/original.pdf", body: shared }))
+    await run(local.stack.putObject({ bucket: local.stack.bucketName(m0, r1), key: "dup/copy.pdf", body: shared }))
+    await app.invoke(s3EventBridge({ account: own, region: r1, bucket: local.stack.bucketName(own, r1), key: "dup/original.pdf" }))
+    await app.invoke(cloudTrail({ account: m0, region: r1, bucket: local.stack.bucketName(m0, r1), key: "dup/copy.pdf" }))
     expect(app.outcomes().slice(-2).map((o) => [o.outcome, o.key])).toEqual([["submitted", "dup/original.pdf"], ["duplicate", "dup/copy.pdf"]])
-    expect(submissionsOf(stack, sha256(shared))).toHaveLength(1)
+    expect(submissionsOf(local.stack, sha256(shared))).toHaveLength(1)
   })
 })
 
 describe("skipped objects, with their reasons, never sent to highvolt", () => {
   it("oversize, archived, SSE-C, disallowed MIME and deleted objects in one SQS batch; the size limit is inclusive", async () => {
-    const bucket = stack.bucketName(own, r0)
+    const bucket = local.stack.bucketName(own, r0)
     const objects: Array<{ key: string; body: Buffer; archived?: "GLACIER" | "DEEP_ARCHIVE"; sseC?: boolean; deleted?: boolean }> = [
       { key: "skip/oversize by one.pdf", body: pdfOfSize("oversize", maxFileSize + 1) },
       { key: "skip/glacier.pdf", body: pdf("glacier"), archived: "GLACIER" },
@@ -162,11 +151,11 @@ describe("skipped objects, with their reasons, never sent to highvolt", () => {
       { key: "skip/exactly max size.pdf", body: pdfOfSize("exact", maxFileSize) }
     ]
     for (const o of objects) {
-      await run(stack.putObject({ bucket, key: o.key, body: o.body, ...(o.archived ? { archived: o.archived } : {}), ...(o.sseC ? { sseC: true } : {}) }))
-      if (o.deleted) await run(stack.deleteObject(bucket, o.key))
+      await run(local.stack.putObject({ bucket, key: o.key, body: o.body, ...(o.archived ? { archived: o.archived } : {}), ...(o.sseC ? { sseC: true } : {}) }))
+      if (o.deleted) await run(local.stack.deleteObject(bucket, o.key))
     }
-    const queriesBefore = highvoltRequests(stack, "/query").length
-    const submitsBefore = highvoltRequests(stack, "/submit").length
+    const queriesBefore = highvoltRequests(local.stack, "/query").length
+    const submitsBefore = highvoltRequests(local.stack, "/submit").length
     const event = notification(objects.map((o) => ({ account: own, region: r0, bucket, key: o.key })))
     const messages = event.Records.map((record) => sqsMessage({ Records: [record] }))
     const answer = await app.invoke(sqsBatch(messages))
@@ -183,19 +172,19 @@ describe("skipped objects, with their reasons, never sent to highvolt", () => {
     expect(outcomeOf(7)).toMatchObject([{ outcome: "submitted", bytes: maxFileSize }])
 
     // Only the object within the limits reached highvolt: one query, one submission.
-    expect(highvoltRequests(stack, "/query").length - queriesBefore).toBe(1)
-    expect(highvoltRequests(stack, "/submit").length - submitsBefore).toBe(1)
-    expect(submissionsOf(stack, sha256(objects[7]!.body))).toMatchObject([{ accepted: true, fileData: { bytes: maxFileSize } }])
+    expect(highvoltRequests(local.stack, "/query").length - queriesBefore).toBe(1)
+    expect(highvoltRequests(local.stack, "/submit").length - submitsBefore).toBe(1)
+    expect(submissionsOf(local.stack, sha256(objects[7]!.body))).toMatchObject([{ accepted: true, fileData: { bytes: maxFileSize } }])
     // What S3 answered for each skip.
-    const statusOf = (key: string) => getObjectCalls(stack, bucket, key).map((c) => [c.status, c.code])
+    const statusOf = (key: string) => getObjectCalls(local.stack, bucket, key).map((c) => [c.status, c.code])
     expect(statusOf("skip/glacier.pdf")).toEqual([[403, "InvalidObjectState"]])
     expect(statusOf("skip/customer key.pdf")).toEqual([[400, "InvalidRequest"]])
     expect(statusOf("skip/deleted.pdf")).toEqual([[404, "status 404"]])
   })
 
   it("a skip in a single-event invocation succeeds: nothing for Lambda to retry", async () => {
-    const bucket = stack.bucketName(m0, r0)
-    await run(stack.putObject({ bucket, key: "skip/single glacier.pdf", body: pdf("single"), archived: true }))
+    const bucket = local.stack.bucketName(m0, r0)
+    await run(local.stack.putObject({ bucket, key: "skip/single glacier.pdf", body: pdf("single"), archived: true }))
     const event = cloudTrail({ account: m0, region: r0, bucket, key: "skip/single glacier.pdf" })
     expect(await app.invoke(event)).toEqual({ outcomes: [{ outcome: "skipped", eventId: event.id, bucket, key: "skip/single glacier.pdf" }] })
   })
@@ -203,28 +192,28 @@ describe("skipped objects, with their reasons, never sent to highvolt", () => {
 
 describe("S3 trouble", () => {
   it("SlowDown ×2, a reset connection and a truncated body are retried: one correct submission", async () => {
-    const bucket = stack.bucketName(own, r1)
+    const bucket = local.stack.bucketName(own, r1)
     const key = "trouble/flaky read.pdf"
     // Big enough to arrive in many chunks, so the truncation happens mid-body (and within max_file_size).
     const body = Buffer.concat([pdf("flaky"), Buffer.alloc(MiB - 4096, 0x41)])
-    await run(stack.putObject({ bucket, key, body }))
-    stack.s3.faults.inject({ kind: "slow-down" }, { bucket, key, times: 2 })
-    stack.s3.faults.inject({ kind: "reset" }, { bucket, key })
-    stack.s3.faults.inject({ kind: "truncate-body" }, { bucket, key })
+    await run(local.stack.putObject({ bucket, key, body }))
+    local.stack.s3.faults.inject({ kind: "slow-down" }, { bucket, key, times: 2 })
+    local.stack.s3.faults.inject({ kind: "reset" }, { bucket, key })
+    local.stack.s3.faults.inject({ kind: "truncate-body" }, { bucket, key })
     const event = cloudTrail({ account: own, region: r1, bucket, key })
     expect(await app.invoke(event)).toMatchObject({ outcomes: [{ outcome: "submitted" }] })
-    expect(getObjectCalls(stack, bucket, key).map((c) => c.code ?? c.status)).toEqual(["SlowDown", "SlowDown", 0, 0, 200])
+    expect(getObjectCalls(local.stack, bucket, key).map((c) => c.code ?? c.status)).toEqual(["SlowDown", "SlowDown", 0, 0, 200])
     // The digests are those of the whole object, not of a truncated read.
     expect(app.outcomesOf(event.id)).toMatchObject([{ outcome: "submitted", bytes: body.length, sha256: sha256(body) }])
-    expect(submissionsOf(stack, sha256(body))).toMatchObject([{ accepted: true, fileData: { bytes: body.length } }])
+    expect(submissionsOf(local.stack, sha256(body))).toMatchObject([{ accepted: true, fileData: { bytes: body.length } }])
   })
 
   it("an S3 that answers too slowly fails the event with DeadlineExceeded before Lambda's own timeout", async () => {
-    const bucket = stack.bucketName(own, r0)
+    const bucket = local.stack.bucketName(own, r0)
     const key = "trouble/slow.pdf"
-    await run(stack.putObject({ bucket, key, body: pdf("slow") }))
+    await run(local.stack.putObject({ bucket, key, body: pdf("slow") }))
     // S3 answers after 6 s; Lambda would kill the function after 4.5 s.
-    stack.s3.faults.inject({ kind: "delay", ms: 6_000 }, { bucket, key })
+    local.stack.s3.faults.inject({ kind: "delay", ms: 6_000 }, { bucket, key })
     const event = cloudTrail({ account: own, region: r0, bucket, key })
     const started = Date.now()
     // 4.5 s left: the scanner keeps a 3 s margin, so it must give up after about 1.5 s.

@@ -6,24 +6,21 @@
  * emulators received: which key S3 was asked for, and what highvolt-server recorded.
  */
 import { Effect } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { emfDocument } from "../../src/Metrics.js"
-import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import { cloudTrail, notification, notificationEventId, type ObjectRef, s3EventBridge, sqsBatch, sqsMessage } from "./events.js"
 import {
   type Container,
   getObjectCalls,
   leakedSecrets,
   md5,
-  newContainer,
   nonLoopbackConnections,
   pdf,
   productFields,
   sha1,
   sha256,
-  type Stack,
-  startStack,
-  submissionsOf
+  submissionsOf,
+  useStack
 } from "./helpers.js"
 
 /** Keys that break naive encoders: `+` (a space when form-decoded), `%` (an escape or not), spaces, non-ASCII. */
@@ -37,8 +34,7 @@ const trickyKeys = [
   "q/x+y=z&w;(1)'!*~.pdf"
 ]
 
-let env: Stack
-let stack: LocalStackHandle
+const local = useStack()
 let app: Container
 let own: string
 let m0: string
@@ -50,10 +46,10 @@ const run = <A>(effect: Effect.Effect<A>) => Effect.runPromise(effect)
 
 /** Creates a bucket of its own for a test case and puts one unique PDF per tricky key in it. */
 const seed = async (bucket: string, account: string, region: string) => {
-  await run(stack.createBucket({ name: bucket, account, region }))
+  await run(local.stack.createBucket({ name: bucket, account, region }))
   return Promise.all(trickyKeys.map(async (key) => {
     const body = pdf(`${bucket}/${key}`)
-    const put = await run(stack.putObject({ bucket, key, body, contentType: "application/pdf" }))
+    const put = await run(local.stack.putObject({ bucket, key, body, contentType: "application/pdf" }))
     const object: ObjectRef = { account, region, bucket, key, size: put.size, etag: `"${md5(body)}"` }
     return { object, body, hash: sha256(body) }
   }))
@@ -63,10 +59,10 @@ type Seeded = Awaited<ReturnType<typeof seed>>[number]
 
 /** What every successfully scanned object must have left behind in S3's and highvolt's records. */
 const expectScanned = ({ object, body, hash }: Seeded, eventName: string) => {
-  const calls = getObjectCalls(stack, object.bucket, object.key)
+  const calls = getObjectCalls(local.stack, object.bucket, object.key)
   expect(calls.map((c) => c.status), `GetObject ${object.key}`).toEqual([200])
   expect(calls[0]!.account).toBe(object.account)
-  const [submission, ...more] = submissionsOf(stack, hash)
+  const [submission, ...more] = submissionsOf(local.stack, hash)
   expect(more, `one submission for ${object.key}`).toHaveLength(0)
   expect(submission).toMatchObject({ accepted: true, problems: [], warnings: [] })
   expect(submission!.fileData).toMatchObject({ bytes: body.length, sha256: hash, sha1: sha1(body), md5: md5(body) })
@@ -86,17 +82,10 @@ const expectScanned = ({ object, body, hash }: Seeded, eventName: string) => {
 }
 
 beforeAll(async () => {
-  env = await startStack()
-  stack = env.stack
-  own = stack.accounts.own
-  ;[m0, m1] = stack.accounts.members as [string, string]
-  ;[r0, r1] = stack.regions as [string, string]
-  app = newContainer(env)
-})
-
-afterAll(async () => {
-  await app?.dispose()
-  await env?.close()
+  own = local.stack.accounts.own
+  ;[m0, m1] = local.stack.accounts.members as [string, string]
+  ;[r0, r1] = local.stack.regions as [string, string]
+  app = local.container()
 })
 
 describe("input shapes, with tricky keys, through the production layers", () => {
@@ -123,7 +112,7 @@ describe("input shapes, with tricky keys, through the production layers", () => 
       expect(app.outcomesOf(events[i]!.id)).toMatchObject([{ outcome: "submitted", key: s.object.key }])
       // First the encoded text as a key (404), then its decoded reading.
       const encoded = events[i]!.detail.requestParameters.key
-      expect(getObjectCalls(stack, "it-ct-encoded", encoded).map((c) => c.status)).toEqual([404])
+      expect(getObjectCalls(local.stack, "it-ct-encoded", encoded).map((c) => c.status)).toEqual([404])
       expectScanned(s, "CompleteMultipartUpload")
     }
   })
@@ -145,7 +134,7 @@ describe("input shapes, with tricky keys, through the production layers", () => 
     expect(answer.outcomes.map((o: { outcome: string }) => o.outcome)).toEqual(trickyKeys.map(() => "submitted"))
     for (const [i, s] of seeded.entries()) {
       expect(app.outcomesOf(notificationEventId(event.Records[i]!))).toMatchObject([{ outcome: "submitted", account: own, key: s.object.key }])
-      expect(getObjectCalls(stack, "it-notification", s.object.key)[0]!.accessKeyId).toBe(stack.ownCredentials.accessKeyId)
+      expect(getObjectCalls(local.stack, "it-notification", s.object.key)[0]!.accessKeyId).toBe(local.stack.ownCredentials.accessKeyId)
       expectScanned(s, "ObjectCreated:Put")
     }
   })
@@ -164,8 +153,8 @@ describe("input shapes, with tricky keys, through the production layers", () => 
     // A body that is not JSON, and an object of a member account announced by a classic
     // notification (taken to be ours, so read with the execution role: AccessDenied).
     const broken = sqsMessage("{\"Records\": [ this is not json")
-    await run(stack.putObject({ bucket: stack.bucketName(m1, r0), key: "not ours.pdf", body: pdf("not ours") }))
-    const denied = sqsMessage(notification([{ account: m1, region: r0, bucket: stack.bucketName(m1, r0), key: "not ours.pdf" }]))
+    await run(local.stack.putObject({ bucket: local.stack.bucketName(m1, r0), key: "not ours.pdf", body: pdf("not ours") }))
+    const denied = sqsMessage(notification([{ account: m1, region: r0, bucket: local.stack.bucketName(m1, r0), key: "not ours.pdf" }]))
     const testEvent = sqsMessage({ Service: "Amazon S3", Event: "s3:TestEvent", Time: "2026-05-23T14:00:00.000Z", Bucket: "it-sqs-notification", RequestId: "5582815E1AEA5ADF", HostId: "x" })
     const messages = [...good.slice(0, 10), broken, ...good.slice(10), denied, testEvent]
 
@@ -176,7 +165,7 @@ describe("input shapes, with tricky keys, through the production layers", () => 
     viaCloudTrail!.forEach((s) => expectScanned(s, "PutObject"))
     viaEventBridge!.forEach((s) => expectScanned(s, "PutObject"))
     viaNotification!.forEach((s) => expectScanned(s, "ObjectCreated:Put"))
-    const deniedCalls = getObjectCalls(stack, stack.bucketName(m1, r0), "not ours.pdf")
+    const deniedCalls = getObjectCalls(local.stack, local.stack.bucketName(m1, r0), "not ours.pdf")
     expect(deniedCalls.map((c) => [c.status, c.code, c.account])).toEqual([[403, "AccessDenied", own]])
     expect(app.outcomes().filter((o) => o.key === "not ours.pdf")).toMatchObject([
       { outcome: "failed", error: { tag: "ObjectError", message: expect.stringContaining("AccessDenied") } }
@@ -187,11 +176,11 @@ describe("input shapes, with tricky keys, through the production layers", () => 
 
   it("`a+b.pdf` and `a b.pdf` side by side: each shape reads the object its event names, never the other", async () => {
     const bucket = "it-ambiguous"
-    await run(stack.createBucket({ name: bucket, account: own, region: r1 }))
+    await run(local.stack.createBucket({ name: bucket, account: own, region: r1 }))
     const plus = pdf("a+b")
     const space = pdf("a b")
-    await run(stack.putObject({ bucket, key: "a+b.pdf", body: plus }))
-    await run(stack.putObject({ bucket, key: "a b.pdf", body: space }))
+    await run(local.stack.putObject({ bucket, key: "a+b.pdf", body: plus }))
+    await run(local.stack.putObject({ bucket, key: "a b.pdf", body: space }))
     const ref = (key: string): ObjectRef => ({ account: own, region: r1, bucket, key })
     const cases = [
       { event: cloudTrail(ref("a+b.pdf")), key: "a+b.pdf", hash: sha256(plus) },
@@ -207,21 +196,21 @@ describe("input shapes, with tricky keys, through the production layers", () => 
       expect(answer.outcomes[0].key).toBe(c.key)
       expect(app.outcomes().at(-1)).toMatchObject({ key: c.key, sha256: c.hash })
     }
-    expect(getObjectCalls(stack, bucket, "a+b.pdf").map((c) => c.status)).toEqual([200, 200, 200])
-    expect(getObjectCalls(stack, bucket, "a b.pdf").map((c) => c.status)).toEqual([200, 200, 200])
+    expect(getObjectCalls(local.stack, bucket, "a+b.pdf").map((c) => c.status)).toEqual([200, 200, 200])
+    expect(getObjectCalls(local.stack, bucket, "a b.pdf").map((c) => c.status)).toEqual([200, 200, 200])
   })
 
   it("CloudTrail calls: CopyObject and PostObject are scanned; a failed call or a non-creating call is skipped before any S3 call", async () => {
-    const bucket = stack.bucketName(m0, r0)
+    const bucket = local.stack.bucketName(m0, r0)
     const copied = pdf("copied")
     const posted = pdf("posted")
-    await run(stack.putObject({ bucket, key: "calls/copied.pdf", body: copied }))
-    await run(stack.putObject({ bucket, key: "calls/posted.pdf", body: posted }))
+    await run(local.stack.putObject({ bucket, key: "calls/copied.pdf", body: copied }))
+    await run(local.stack.putObject({ bucket, key: "calls/posted.pdf", body: posted }))
     const object = (key: string): ObjectRef => ({ account: m0, region: r0, bucket, key })
     const copy = await app.invoke(cloudTrail(object("calls/copied.pdf"), { eventName: "CopyObject" }))
     const post = await app.invoke(cloudTrail(object("calls/posted.pdf"), { eventName: "PostObject" }))
     expect([copy.outcomes[0].outcome, post.outcomes[0].outcome]).toEqual(["submitted", "submitted"])
-    expect(submissionsOf(stack, sha256(copied))[0]!.fields).toMatchObject({ s3: { event_name: "CopyObject" } })
+    expect(submissionsOf(local.stack, sha256(copied))[0]!.fields).toMatchObject({ s3: { event_name: "CopyObject" } })
 
     const failedCall = cloudTrail(object("calls/never-written.pdf"), { errorCode: "AccessDenied" })
     const getCall = { ...cloudTrail(object("calls/read.pdf")), detail: { ...cloudTrail(object("calls/read.pdf")).detail, eventName: "GetObject" } }
@@ -229,18 +218,18 @@ describe("input shapes, with tricky keys, through the production layers", () => 
     expect(await app.invoke(getCall)).toMatchObject({ outcomes: [{ outcome: "skipped" }] })
     expect(app.outcomesOf(failedCall.id)).toMatchObject([{ outcome: "skipped", reason: "failed-call", key: "calls/never-written.pdf" }])
     expect(app.outcomesOf(getCall.id)).toMatchObject([{ outcome: "skipped", reason: "not-object-created" }])
-    expect(getObjectCalls(stack, bucket, "calls/never-written.pdf")).toHaveLength(0)
-    expect(getObjectCalls(stack, bucket, "calls/read.pdf")).toHaveLength(0)
+    expect(getObjectCalls(local.stack, bucket, "calls/never-written.pdf")).toHaveLength(0)
+    expect(getObjectCalls(local.stack, bucket, "calls/read.pdf")).toHaveLength(0)
   })
 
   it("a submission carries exactly the product page's fields plus `s3`, and passes the emulator's verification", async () => {
-    const bucket = stack.bucketName(m1, r1)
+    const bucket = local.stack.bucketName(m1, r1)
     const body = pdf("fields")
-    const put = await run(stack.putObject({ bucket, key: "reports/2026/Q2 report.pdf", body }))
+    const put = await run(local.stack.putObject({ bucket, key: "reports/2026/Q2 report.pdf", body }))
     const event = cloudTrail({ account: m1, region: r1, bucket, key: "reports/2026/Q2 report.pdf", size: put.size, etag: `"${md5(body)}"` })
     const before = Date.now()
     await app.invoke(event)
-    const [submission] = submissionsOf(stack, sha256(body))
+    const [submission] = submissionsOf(local.stack, sha256(body))
     expect(submission).toBeDefined()
     // The emulator records every member but `file_data`, which it decoded and digested as it streamed in.
     expect(Object.keys(submission!.fields).sort()).toEqual([...productFields.filter((f) => f !== "file_data"), "s3"].sort())
@@ -276,20 +265,20 @@ describe("input shapes, with tricky keys, through the production layers", () => 
   })
 
   it("one cold start for all of it: one PAT fetch, one JSONAir login and GET-with-body config, one highvolt login, one GetCallerIdentity", () => {
-    expect(stack.secretsManager.counters).toMatchObject({ getSecretValue: 1, notFound: 0, denied: 0 })
-    expect(stack.secretsManager.calls[0]!.params).toMatchObject({ SecretId: stack.env.JSONAIR_SECRET_NAME })
-    expect(stack.jsonair.counters).toMatchObject({ logins: 1, configs: 1, notFound: 0, rateLimited: 0 })
-    const config = stack.jsonair.requests.find((r) => r.path.endsWith("/config"))!
+    expect(local.stack.secretsManager.counters).toMatchObject({ getSecretValue: 1, notFound: 0, denied: 0 })
+    expect(local.stack.secretsManager.calls[0]!.params).toMatchObject({ SecretId: local.stack.env.JSONAIR_SECRET_NAME })
+    expect(local.stack.jsonair.counters).toMatchObject({ logins: 1, configs: 1, notFound: 0, rateLimited: 0 })
+    const config = local.stack.jsonair.requests.find((r) => r.path.endsWith("/config"))!
     expect(config.method).toBe("GET")
-    expect(JSON.parse(config.body!)).toEqual({ type: stack.profile.type, name: stack.profile.name, decode: true })
-    expect(stack.highvolt.counters).toMatchObject({ logins: 1, loginsRejected: 0, rateLimited: 0, unauthorized: 0, rejected: 0 })
-    expect(stack.sts.counters.getCallerIdentity).toBe(1)
+    expect(JSON.parse(config.body!)).toEqual({ type: local.stack.profile.type, name: local.stack.profile.name, decode: true })
+    expect(local.stack.highvolt.counters).toMatchObject({ logins: 1, loginsRejected: 0, rateLimited: 0, unauthorized: 0, rejected: 0 })
+    expect(local.stack.sts.counters.getCallerIdentity).toBe(1)
   })
 
   it("outcome log lines and errors carry no secret, and nothing left loopback", () => {
     const lines = app.outcomes().map((o) => JSON.stringify(emfDocument(o, 0)))
     expect(lines.length).toBeGreaterThan(30)
-    expect(leakedSecrets(stack, lines)).toEqual([])
+    expect(leakedSecrets(local.stack, lines)).toEqual([])
     expect(nonLoopbackConnections()).toEqual([])
   })
 })
