@@ -8,7 +8,7 @@
  * "Object Created" event; (3) a classic S3 notification `{"Records":[…]}` (and `s3:TestEvent`);
  * (4) an SQS batch whose bodies are any of these.
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, ParseResult, Predicate, Schema } from "effect"
 import type { AccountId, EventItem } from "./Domain.js"
 import { Event } from "./internal/events/event.js"
 import { eventIdOf, formatIssue } from "./internal/events/issue.js"
@@ -79,6 +79,17 @@ export const decodeInvocation: (input: unknown, ctx: DecodeContext) => Effect.Ef
       ))
     return { _tag: "SqsBatch", messages } as const
   })
+
+/**
+ * The ids of what an invocation carries, read without decoding it, for a failure before any
+ * decoding (a cold start): an SQS batch's message ids (what Lambda hands back), or the event's id.
+ */
+export const invocationIdsOf = (input: unknown): ReadonlyArray<string> =>
+  isSqsBatch(input)
+    ? (input as { readonly Records: ReadonlyArray<unknown> }).Records.map((record) =>
+      Predicate.hasProperty(record, "messageId") && typeof record.messageId === "string" ? record.messageId : "unknown"
+    )
+    : [eventIdOf(input) ?? "unknown"]
 
 /** For the replay CLI: one item of a replay file — any shape above, or an SQS message as `aws sqs receive-message` prints it ({MessageId, Body}), an EventBridge archive/replay record, or a Lambda on-failure destination record ({requestContext, requestPayload, ...}) wrapping one. */
 export const decodeReplayItem: (input: unknown, ctx: DecodeContext) => Effect.Effect<ReadonlyArray<EventItem>, InvalidEvent> =

@@ -7,6 +7,7 @@
  */
 import { Layer, ManagedRuntime, Option } from "effect"
 import { currentDeadline } from "./Deadline.js"
+import { invocationIdsOf } from "./Events.js"
 import { handle, type InvocationServices } from "./Invocation.js"
 
 /** Stop this long before Lambda's own timeout, to record outcomes and fail cleanly. */
@@ -62,7 +63,9 @@ export const makeHandler = <E>(layer: Layer.Layer<InvocationServices, E>): Lambd
         building = undefined
         void build.runtime.dispose().catch(() => undefined)
       }
-      console.error(JSON.stringify({ level: "ERROR", message: "cold start failed", error: plainError(error).message }))
+      // No outcome line can be written for events never taken: this line accounts for them.
+      const eventIds = invocationIdsOf(event)
+      console.error(JSON.stringify({ level: "ERROR", message: "cold start failed", error: plainError(error).message, events: eventIds.length, eventIds }))
       throw plainError(error)
     })
     return runtime.runPromise(handle(event, { deadline })).catch((error) => {

@@ -3,7 +3,7 @@ import { Cause, Effect, Either, Exit, Option, Schema } from "effect"
 import * as fc from "fast-check"
 import { readdirSync, readFileSync } from "node:fs"
 import { AccountId, type EventItem, type Ignored, type ObjectCreated } from "../src/Domain.js"
-import { decodeEvent, decodeInvocation, decodeReplayItem, type InvalidEvent } from "../src/Events.js"
+import { decodeEvent, decodeInvocation, decodeReplayItem, type InvalidEvent, invocationIdsOf } from "../src/Events.js"
 
 const ctx = { ownAccount: Schema.decodeSync(AccountId)("999999999999") }
 
@@ -657,6 +657,22 @@ describe("decodeInvocation", () => {
     Effect.gen(function*() {
       expect((yield* invalid(fixture("sqs-batch.synthetic.json"))).message).toMatch(/^Records\[0\]\.eventSource: is aws:sqs/)
     }))
+})
+
+describe("invocationIdsOf: what an invocation carries, before any decoding", () => {
+  it("an SQS batch: its message ids, in order, a record without one named unknown", () => {
+    const batch = fixture("sqs-batch.synthetic.json")
+    const ids = batch.Records.map((r: { messageId: string }) => r.messageId)
+    expect(invocationIdsOf(batch)).toEqual(ids)
+    delete batch.Records[1].messageId
+    expect(invocationIdsOf(batch)).toEqual([ids[0], "unknown", ...ids.slice(2)])
+  })
+
+  it("a single event: its own id; input without one: unknown", () => {
+    const event = fixture(REF.ctEnvelope)
+    expect(invocationIdsOf(event)).toEqual([event.id])
+    expect(invocationIdsOf("not an event")).toEqual(["unknown"])
+  })
 })
 
 describe("decodeReplayItem", () => {

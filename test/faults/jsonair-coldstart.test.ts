@@ -81,7 +81,9 @@ describe("JSONAir unreachable or slow at cold start", () => {
     // The failure is logged once per invocation, as one JSON line naming the service.
     const coldStartLines = printedSince(mark).filter((l) => l.includes("cold start failed"))
     expect(coldStartLines).toHaveLength(2)
-    expect(JSON.parse(coldStartLines[0]!)).toMatchObject({ level: "ERROR", message: "cold start failed", error: expect.stringMatching(/jsonair/) })
+    // ...and the events it could not take: the event's id, the batch's message ids.
+    expect(JSON.parse(coldStartLines[0]!)).toMatchObject({ level: "ERROR", message: "cold start failed", error: expect.stringMatching(/jsonair/), events: 1, eventIds: [event.id] })
+    expect(JSON.parse(coldStartLines[1]!)).toMatchObject({ events: 1, eventIds: batch.Records.map((r) => r.messageId) })
 
     await Effect.runPromise(stack.jsonair.up)
     answer(await app.settle(event))
