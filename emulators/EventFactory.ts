@@ -162,6 +162,20 @@ export const notification = (objects: ReadonlyArray<ObjectRef>) => ({ Records: o
 export const notificationEventId = (record: ReturnType<typeof notificationRecord>) =>
   `${record.responseElements["x-amz-request-id"]}/${record.s3.object.sequencer}`
 
+/** `event` as an SNS topic delivers it to a subscribed queue without raw message delivery (the default). */
+export const snsNotification = (event: unknown, topicArn = "arn:aws:sns:eu-west-1:111111111111:s3-object-created") => ({
+  Type: "Notification",
+  MessageId: randomUUID(),
+  TopicArn: topicArn,
+  Subject: "Amazon S3 Notification",
+  Message: JSON.stringify(event),
+  Timestamp: new Date().toISOString(),
+  SignatureVersion: "1",
+  Signature: "EXAMPLE",
+  SigningCertURL: "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000.pem",
+  UnsubscribeURL: `https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:0000`
+})
+
 export interface SqsMessage {
   readonly messageId: string
   readonly body: string

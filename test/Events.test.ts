@@ -653,6 +653,36 @@ describe("decodeInvocation", () => {
       )
     }))
 
+  it.effect("S3 → SNS → SQS: SNS's envelope unwrapped; its own confirmations skipped; a bad Message fails only its message, named", () =>
+    Effect.gen(function*() {
+      const invocation = yield* decodeInvocation(fixture("sqs-sns-envelope.synthetic.json"), ctx)
+      if (invocation._tag !== "SqsBatch") return expect.fail("expected an SQS batch")
+      const outcomes = invocation.messages.map(({ items, messageId }) => [
+        messageId.slice(-1),
+        Either.match(items, {
+          onLeft: (error) => `${error.eventId === messageId ? "invalid" : "wrong id"}: ${error.message}`,
+          onRight: (items) =>
+            items.map((item) => item._tag === "ObjectCreated" ? `${item.bucket}/${item.key.primary}` : `${item.reason} ${item.detail}`).join()
+        })
+      ])
+      expect(outcomes).toEqual([
+        ["1", `tricky-bucket/${TRICKY}`],
+        ["2", "not-object-created s3:TestEvent"],
+        ["3", "not-object-created SNS SubscriptionConfirmation of arn:aws:sns:eu-west-1:123456789012:s3-object-created"],
+        ["4", "invalid: body.Message: is not valid JSON"],
+        ["5", "invalid: body.Message.Records[0].s3.object.key: is missing"]
+      ])
+    }))
+
+  it.effect("an SNS envelope of an unknown Type, or without TopicArn, is an InvalidEvent naming the field", () =>
+    Effect.gen(function*() {
+      const envelope = JSON.parse(fixture("sqs-sns-envelope.synthetic.json").Records[0].body)
+      expect((yield* invalid({ ...envelope, Type: "Notice" })).message).toMatch(/^Type: expected "Notification" or "SubscriptionConfirmation" or "UnsubscribeConfirmation", got "Notice"/)
+      const { TopicArn: _, ...withoutTopic } = envelope
+      expect((yield* invalid(withoutTopic)).message).toBe("TopicArn: is missing")
+      expect(asCreated(single(yield* decodeEvent(envelope, ctx))).key.primary).toBe(TRICKY)
+    }))
+
   it.effect("decodeEvent refuses an SQS batch", () =>
     Effect.gen(function*() {
       expect((yield* invalid(fixture("sqs-batch.synthetic.json"))).message).toMatch(/^Records\[0\]\.eventSource: is aws:sqs/)
@@ -676,6 +706,14 @@ describe("invocationIdsOf: what an invocation carries, before any decoding", () 
 })
 
 describe("decodeReplayItem", () => {
+  it.effect("an SNS envelope, alone or as the body of a printed SQS message", () =>
+    Effect.gen(function*() {
+      const body = fixture("sqs-sns-envelope.synthetic.json").Records[0].body
+      for (const item of [JSON.parse(body), { MessageId: "m-1", ReceiptHandle: "r", Body: body }]) {
+        expect(asCreated(single(yield* decodeReplayItem(item, ctx))).key.primary).toBe(TRICKY)
+      }
+    }))
+
   const multipartKey = "videos/big.mp4"
 
   it.effect("a Lambda on-failure destination record", () =>
@@ -757,7 +795,7 @@ describe("bad input is an InvalidEvent naming the field", () => {
     ["a number", () => 42, "event: expected an event object, got 42"],
     ["a string", () => "PutObject", "event: expected an event object, got \"PutObject\""],
     ["null", () => null, "event: expected an event object, got null"],
-    ["an unknown object", () => ({ hello: "world" }), "event: not an S3 event: expected an EventBridge envelope (detail-type), Records, or a CloudTrail record (eventSource)"],
+    ["an unknown object", () => ({ hello: "world" }), "event: not an S3 event: expected an EventBridge envelope (detail-type), Records, a CloudTrail record (eventSource), or an SNS notification (Type, Message)"],
     ["Records not a list", () => ({ Records: {} }), "Records: expected an array, got an object"],
     ["a record that is not an object", () => ({ Records: [7] }), "Records[0]: expected an object, got 7"],
     ["a missing bucket", edit(REF.ctEnvelope, (e) => delete e.detail.requestParameters.bucketName), "detail.requestParameters.bucketName: is missing"],

@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { emfDocument } from "../../src/Metrics.js"
-import { cloudTrail, notification, notificationEventId, type ObjectRef, s3EventBridge, sqsBatch, sqsMessage } from "./events.js"
+import { cloudTrail, notification, notificationEventId, type ObjectRef, s3EventBridge, snsNotification, sqsBatch, sqsMessage } from "./events.js"
 import {
   type Container,
   getObjectCalls,
@@ -172,6 +172,14 @@ describe("input shapes, with tricky keys, through the production layers", () => 
     ])
     expect(app.outcomesOf(broken.messageId)).toMatchObject([{ outcome: "failed", error: { tag: "InvalidEvent" } }])
     expect(app.outcomesOf("5582815E1AEA5ADF")).toMatchObject([{ outcome: "skipped", reason: "not-object-created" }])
+  })
+
+  it("S3 → SNS → SQS without raw delivery: the S3 event inside SNS's envelope is read under its exact name and submitted", async () => {
+    const seeded = (await seed("it-sns", own, r0))!
+    const messages = seeded.map((s) => sqsMessage(snsNotification(notification([s.object]))))
+    const answer = await app.invoke(sqsBatch(messages))
+    expect(answer.batchItemFailures).toEqual([])
+    seeded.forEach((s) => expectScanned(s, "ObjectCreated:Put"))
   })
 
   it("`a+b.pdf` and `a b.pdf` side by side: each shape reads the object its event names, never the other", async () => {

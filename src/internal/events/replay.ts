@@ -10,6 +10,7 @@ import { ParseResult, Predicate, Schema } from "effect"
 import { Event } from "./event.js"
 import { JsonText } from "./json.js"
 import { decodeOnly, EventItems } from "./schema.js"
+import { isSnsMessage } from "./sns.js"
 import { isSqsBatch } from "./sqs.js"
 
 const LAMBDA_FAILURE = "Lambda Function Invocation Result - Failure"
@@ -60,7 +61,8 @@ const Batch = decodeOnly(
 
 export const ReplayItem = decodeOnly(Schema.Unknown, EventItems, (input, options) => {
   if (isSqsBatch(input)) return ParseResult.decodeUnknown(Batch)(input, options)
-  if (Predicate.hasProperty(input, "MessageId")) return ParseResult.decodeUnknown(PrintedMessage)(input, options)
+  // SNS's envelope has a `MessageId` too; it is an event shape, not a printed SQS message.
+  if (Predicate.hasProperty(input, "MessageId") && !isSnsMessage(input)) return ParseResult.decodeUnknown(PrintedMessage)(input, options)
   if (Predicate.hasProperty(input, "messageId")) return ParseResult.decodeUnknown(LambdaMessage)(input, options)
   return ParseResult.decodeUnknown(Payload)(input, options)
 })
