@@ -69,6 +69,11 @@ export interface S3Emulator {
   /** Every request through the gate (no bodies). */
   readonly calls: ReadonlyArray<AwsCallRecord>
   readonly faults: S3Faults
+  /**
+   * Takes `s3:ListBucket` from (or, with `false`, gives it back to) the callers of `account`:
+   * then GetObject/HeadObject of a missing key answer 403 AccessDenied, as S3 does.
+   */
+  readonly setListBucket: (account: string, allowed: boolean) => void
   readonly createBucket: (input: CreateBucketInput) => Effect.Effect<BucketInfo>
   readonly putObject: (input: PutObjectInput) => Effect.Effect<PutObjectResult>
   /** Deletes the object; in a versioned bucket adds a delete marker (older versions stay readable). */
@@ -113,7 +118,9 @@ export const start = (options: { readonly iam: Iam }): Effect.Effect<S3Emulator,
     const calls: Array<AwsCallRecord> = []
     const counters: S3Counters = { requests: 0, denied: 0, byAction: {} }
     const { faults, take } = makeFaults()
+    const withoutListBucket = new Set<string>()
     const gate = yield* listen(makeGate({
+      withoutListBucket,
       iam: options.iam,
       registry,
       upstreamPort: () => s3rver.port,
@@ -191,6 +198,10 @@ export const start = (options: { readonly iam: Iam }): Effect.Effect<S3Emulator,
       counters,
       calls,
       faults,
+      setListBucket: (account, allowed) => {
+        if (allowed) withoutListBucket.delete(account)
+        else withoutListBucket.add(account)
+      },
       createBucket,
       putObject,
       deleteObject,

@@ -77,17 +77,27 @@ const reasonOf = (code: string, status: number | undefined, message: string, tra
   return transient ? "unavailable" : "failed"
 }
 
-/** Opens the key's primary reading and, when S3 has no such key, its alternate reading once. */
+/** What an operator should know of a 403 on GetObject. */
+const deniedHint = " (S3 also answers so for a key that does not exist when the role lacks s3:ListBucket on the bucket)"
+
+/** Answers that may mean "no such key": without s3:ListBucket, S3 answers a missing key with 403. */
+const mayBeMissing = (error: ObjectError) => error.reason === "not-found" || error.reason === "access-denied"
+
+/**
+ * Opens the key's primary reading and, when S3 has no such key (or, lacking s3:ListBucket, says
+ * AccessDenied for it), its alternate reading once; when that fails the same way, the primary's
+ * answer is the outcome.
+ */
 export const withAlternateKey = <R>(
   location: ObjectLocation,
   openKey: (key: string) => Effect.Effect<OpenedObject, ObjectError, R>
 ): Effect.Effect<OpenedObject, ObjectError, R> =>
   openKey(location.key.primary).pipe(
     Effect.catchIf(
-      (error) => error.reason === "not-found" && Option.isSome(location.key.alternate),
-      (notFound) =>
+      (error) => mayBeMissing(error) && Option.isSome(location.key.alternate),
+      (primary) =>
         openKey(Option.getOrThrow(location.key.alternate)).pipe(
-          Effect.catchIf((error) => error.reason === "not-found", () => Effect.fail(notFound))
+          Effect.catchIf(mayBeMissing, () => Effect.fail(primary))
         )
     )
   )
@@ -178,7 +188,8 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api, maxClients = 
             ),
           catch: (error) => {
             const f = classify(error)
-            return fail(reasonOf(f.code, f.status, f.message, f.transient), `${f.code}: ${f.message}`)
+            const reason = reasonOf(f.code, f.status, f.message, f.transient)
+            return fail(reason, `${f.code}: ${f.message}${reason === "access-denied" ? deniedHint : ""}`)
           }
         })),
         (answer) => Effect.sync(() => (answer.Body as Readable | undefined)?.destroy())

@@ -115,6 +115,8 @@ export const makeGate = (options: {
   readonly take: (bucket: string, key: string, action: string) => S3Fault | undefined
   readonly calls: Array<AwsCallRecord>
   readonly counters: S3Counters
+  /** Accounts whose callers lack `s3:ListBucket` on their buckets. */
+  readonly withoutListBucket: ReadonlySet<string>
 }): http.RequestListener =>
 async (req, res) => {
   const { iam, registry, counters } = options
@@ -161,6 +163,9 @@ async (req, res) => {
 
   if (!auth.ok) return fail(authError(auth.failure), true)
   const caller = auth.caller
+  // As S3 does: without s3:ListBucket a missing key is not told apart from a forbidden one.
+  const hidesMissingKeys = key !== "" && (method === "GET" || method === "HEAD") && options.withoutListBucket.has(caller.account)
+  const notFound = (error: S3Error) => (hidesMissingKeys && error.code === "NoSuchKey" ? fail(accessDenied, true) : fail(error))
   if (bucket === "") {
     const xml = listBuckets(registry, caller.account)
     res.writeHead(200, { "Content-Type": "application/xml", "Content-Length": Buffer.byteLength(xml) })
@@ -196,7 +201,7 @@ async (req, res) => {
       }
       if (version !== latest) upstreamPath = `/${shadowBucketOf(bucket)}/${encodeURIComponent(versionId)}/${rawKey}`
     } else if (latest?.deleteMarker === true) {
-      return fail({ status: 404, code: "NoSuchKey", message: "The specified key does not exist.", details: { Key: key }, headers: { "x-amz-delete-marker": "true", "x-amz-version-id": latest.versionId } })
+      return notFound({ status: 404, code: "NoSuchKey", message: "The specified key does not exist.", details: { Key: key }, headers: { "x-amz-delete-marker": "true", "x-amz-version-id": latest.versionId } })
     }
     if (version !== undefined) {
       if (info.versioned) extraHeaders["x-amz-version-id"] = version.versionId
@@ -229,6 +234,10 @@ async (req, res) => {
     headers,
     agent: options.agent
   }, (answer) => {
+    if (answer.statusCode === 404 && hidesMissingKeys) {
+      answer.resume()
+      return notFound({ status: 404, code: "NoSuchKey", message: "The specified key does not exist.", details: { Key: key } })
+    }
     const limit = fault?.kind === "truncate-body"
       ? fault.bytes ?? Math.floor(Number(answer.headers["content-length"] ?? 0) / 2)
       : Infinity
