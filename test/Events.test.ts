@@ -602,6 +602,19 @@ describe("decodeEvent: keys", () => {
   })
 })
 
+/** Each message of a batch fixture as [last digit of its id, its items rendered, or its error]. */
+const batchOutcomes = (name: string, render: (item: EventItem) => string) =>
+  Effect.map(decodeInvocation(fixture(name), ctx), (invocation) => {
+    if (invocation._tag !== "SqsBatch") return expect.fail("expected an SQS batch")
+    return invocation.messages.map(({ items, messageId }) => [
+      messageId.slice(-1),
+      Either.match(items, {
+        onLeft: (error) => `${error.eventId === messageId ? "invalid" : "wrong id"}: ${error.message}`,
+        onRight: (items) => items.map(render).join()
+      })
+    ])
+  })
+
 describe("decodeInvocation", () => {
   it.effect("a single event", () =>
     Effect.gen(function*() {
@@ -612,15 +625,7 @@ describe("decodeInvocation", () => {
 
   it.effect("an SQS batch: every body decoded on its own, a bad body fails only its message", () =>
     Effect.gen(function*() {
-      const invocation = yield* decodeInvocation(fixture("sqs-batch.synthetic.json"), ctx)
-      if (invocation._tag !== "SqsBatch") return expect.fail("expected an SQS batch")
-      const outcomes = invocation.messages.map(({ items, messageId }) => [
-        messageId.slice(-1),
-        Either.match(items, {
-          onLeft: (error) => `${error.eventId === messageId ? "invalid" : "wrong id"}: ${error.message}`,
-          onRight: (items) => items.map((item) => item._tag === "ObjectCreated" ? item.key.primary : item.detail).join()
-        })
-      ])
+      const outcomes = yield* batchOutcomes("sqs-batch.synthetic.json", (item) => item._tag === "ObjectCreated" ? item.key.primary : item.detail)
       expect(outcomes).toEqual([
         ["1", TRICKY],
         ["2", "example-key"],
@@ -655,16 +660,10 @@ describe("decodeInvocation", () => {
 
   it.effect("S3 → SNS → SQS: SNS's envelope unwrapped; its own confirmations skipped; a bad Message fails only its message, named", () =>
     Effect.gen(function*() {
-      const invocation = yield* decodeInvocation(fixture("sqs-sns-envelope.synthetic.json"), ctx)
-      if (invocation._tag !== "SqsBatch") return expect.fail("expected an SQS batch")
-      const outcomes = invocation.messages.map(({ items, messageId }) => [
-        messageId.slice(-1),
-        Either.match(items, {
-          onLeft: (error) => `${error.eventId === messageId ? "invalid" : "wrong id"}: ${error.message}`,
-          onRight: (items) =>
-            items.map((item) => item._tag === "ObjectCreated" ? `${item.bucket}/${item.key.primary}` : `${item.reason} ${item.detail}`).join()
-        })
-      ])
+      const outcomes = yield* batchOutcomes(
+        "sqs-sns-envelope.synthetic.json",
+        (item) => item._tag === "ObjectCreated" ? `${item.bucket}/${item.key.primary}` : `${item.reason} ${item.detail}`
+      )
       expect(outcomes).toEqual([
         ["1", `tricky-bucket/${TRICKY}`],
         ["2", "not-object-created s3:TestEvent"],
