@@ -8,8 +8,7 @@
  * Not repeated here (test/integration/highvolt.test.ts has them): 503 ×3 on submit, a real
  * full queue, a JWT expiring by lifetime, 429 ×2 at login under a 50-event burst.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../emulators/LocalStack.js"
+import { beforeAll, describe, expect, it } from "vitest"
 import {
   answer,
   cloudTrail,
@@ -18,183 +17,167 @@ import {
   expectOneOutcome,
   highvoltRequests,
   MiB,
-  newContainer,
   pdf,
   rejection,
   seed,
   sqsBatch,
   sqsMessage,
-  type Stack,
-  startStack,
-  submissionsOf
+  submissionsOf,
+  useStack,
+  warmContainer
 } from "./helpers.js"
 
-let env: Stack
-let stack: LocalStackHandle
+const local = useStack({ afterEach: (stack) => stack.highvolt.faults.clear() })
 let app: Container
 
 beforeAll(async () => {
-  env = await startStack()
-  stack = env.stack
-  app = newContainer(env)
-  // Warm the container: the cold start's logins are not what these cases are about.
-  const warm = await seed(stack, "warm/up.pdf")
-  answer(await app.settle(cloudTrail(warm.object)))
-})
-
-beforeEach(() => {
-  stack.highvolt.faults.clear()
-  stack.highvolt.resetRateLimit()
-})
-
-afterAll(async () => {
-  await app?.dispose()
-  await env?.close()
+  // The cold start's logins are not what these cases are about.
+  app = await warmContainer(local, "hv")
 })
 
 /** highvolt requests to an endpoint from `from` on, as [status, fault]. */
 const exchanges = (suffix: string, from: number) =>
-  highvoltRequests(stack, suffix).slice(from).map((r) => [r.status, r.fault ?? null])
+  highvoltRequests(local.stack, suffix).slice(from).map((r) => [r.status, r.fault ?? null])
 
 describe("transient answers are retried", () => {
   it("503 ×2 on the query and ×2 on the submit, then OK: submitted once", async () => {
-    const s = await seed(stack, "hv/503.pdf")
-    const q = highvoltRequests(stack, "/query").length
-    const sub = highvoltRequests(stack, "/submit").length
-    stack.highvolt.faults.inject("query", { kind: "status", status: 503 }, 2)
-    stack.highvolt.faults.inject("submit", { kind: "status", status: 503 }, 2)
+    const s = await seed(local.stack, "hv/503.pdf")
+    const q = highvoltRequests(local.stack, "/query").length
+    const sub = highvoltRequests(local.stack, "/submit").length
+    local.stack.highvolt.faults.inject("query", { kind: "status", status: 503 }, 2)
+    local.stack.highvolt.faults.inject("submit", { kind: "status", status: 503 }, 2)
     const event = cloudTrail(s.object)
     answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     expect(exchanges("/query", q)).toEqual([[503, "status 503"], [503, "status 503"], [200, null]])
     expect(exchanges("/submit", sub)).toEqual([[503, "status 503"], [503, "status 503"], [200, null]])
-    expect(submissionsOf(stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
-    expectClean(stack, app)
+    expect(submissionsOf(local.stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
+    expectClean(local.stack, app)
   })
 
   it("500 on the query (search backend down) and on the submit, then OK: submitted once", async () => {
-    const s = await seed(stack, "hv/500.pdf")
-    const q = highvoltRequests(stack, "/query").length
-    const sub = highvoltRequests(stack, "/submit").length
-    stack.highvolt.faults.inject("query", { kind: "status", status: 500 }, 1)
-    stack.highvolt.faults.inject("submit", { kind: "status", status: 500 }, 2)
+    const s = await seed(local.stack, "hv/500.pdf")
+    const q = highvoltRequests(local.stack, "/query").length
+    const sub = highvoltRequests(local.stack, "/submit").length
+    local.stack.highvolt.faults.inject("query", { kind: "status", status: 500 }, 1)
+    local.stack.highvolt.faults.inject("submit", { kind: "status", status: 500 }, 2)
     const event = cloudTrail(s.object)
     answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     expect(exchanges("/query", q)).toEqual([[500, "status 500"], [200, null]])
     expect(exchanges("/submit", sub)).toEqual([[500, "status 500"], [500, "status 500"], [200, null]])
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   })
 
   it("429 with Retry-After on the query: the next attempt waits at least that long", async () => {
-    const s = await seed(stack, "hv/retry-after.pdf")
-    const q = highvoltRequests(stack, "/query").length
-    stack.highvolt.faults.inject("query", { kind: "status", status: 429, headers: { "Retry-After": "1" } }, 1)
+    const s = await seed(local.stack, "hv/retry-after.pdf")
+    const q = highvoltRequests(local.stack, "/query").length
+    local.stack.highvolt.faults.inject("query", { kind: "status", status: 429, headers: { "Retry-After": "1" } }, 1)
     const event = cloudTrail(s.object)
     answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
-    const queries = highvoltRequests(stack, "/query").slice(q)
+    const queries = highvoltRequests(local.stack, "/query").slice(q)
     expect(queries.map((r) => r.status)).toEqual([429, 200])
     expect(queries[1]!.at - queries[0]!.at).toBeGreaterThanOrEqual(950)
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   })
 })
 
 describe("connections that break", () => {
   it("reset before the answer, on the query and on the submit: retried, submitted once", async () => {
-    const s = await seed(stack, "hv/reset-before.pdf")
-    const q = highvoltRequests(stack, "/query").length
-    const sub = highvoltRequests(stack, "/submit").length
-    stack.highvolt.faults.inject("query", { kind: "reset-before-response" }, 1)
-    stack.highvolt.faults.inject("submit", { kind: "reset-before-response" }, 1)
+    const s = await seed(local.stack, "hv/reset-before.pdf")
+    const q = highvoltRequests(local.stack, "/query").length
+    const sub = highvoltRequests(local.stack, "/submit").length
+    local.stack.highvolt.faults.inject("query", { kind: "reset-before-response" }, 1)
+    local.stack.highvolt.faults.inject("submit", { kind: "reset-before-response" }, 1)
     const event = cloudTrail(s.object)
     answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     expect(exchanges("/query", q)).toEqual([[0, "reset-before-response"], [200, null]])
     expect(exchanges("/submit", sub)).toEqual([[0, "reset-before-response"], [200, null]])
-    expect(submissionsOf(stack, s.hash)).toMatchObject([{ accepted: true, problems: [] }])
-    expectClean(stack, app)
+    expect(submissionsOf(local.stack, s.hash)).toMatchObject([{ accepted: true, problems: [] }])
+    expectClean(local.stack, app)
   })
 
   it("reset in the middle of a 2 MiB submit body: the body is streamed again, whole, and verified", async () => {
-    const s = await seed(stack, "hv/reset-mid-body.pdf", { body: pdf("mid-body", 2 * MiB) })
-    const sub = highvoltRequests(stack, "/submit").length
-    stack.highvolt.faults.inject("submit", { kind: "reset-mid-body", afterBytes: 256 * 1024 }, 1)
+    const s = await seed(local.stack, "hv/reset-mid-body.pdf", { body: pdf("mid-body", 2 * MiB) })
+    const sub = highvoltRequests(local.stack, "/submit").length
+    local.stack.highvolt.faults.inject("submit", { kind: "reset-mid-body", afterBytes: 256 * 1024 }, 1)
     const event = cloudTrail(s.object)
     answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     expect(exchanges("/submit", sub)).toEqual([[0, "reset-mid-body"], [200, null]])
     // The emulator decoded file_data of the second body and checked it against the digests.
-    expect(submissionsOf(stack, s.hash)).toMatchObject([{ accepted: true, problems: [], fileData: { bytes: s.body.length, sha256: s.hash } }])
-    expectClean(stack, app)
+    expect(submissionsOf(local.stack, s.hash)).toMatchObject([{ accepted: true, problems: [], fileData: { bytes: s.body.length, sha256: s.hash } }])
+    expectClean(local.stack, app)
   })
 
   it("a server that stalls: the query times out (15 s) and is retried, then the event is submitted", async () => {
-    const s = await seed(stack, "hv/stall.pdf")
-    const q = highvoltRequests(stack, "/query").length
-    stack.highvolt.faults.inject("query", { kind: "stall" }, 1)
+    const s = await seed(local.stack, "hv/stall.pdf")
+    const q = highvoltRequests(local.stack, "/query").length
+    local.stack.highvolt.faults.inject("query", { kind: "stall" }, 1)
     const event = cloudTrail(s.object)
     const invoked = await app.settle(event, 60_000)
     answer(invoked)
     expect(invoked.ms).toBeGreaterThanOrEqual(14_500)
     expect(invoked.ms).toBeLessThan(25_000)
     expectOneOutcome(app, event.id, "submitted")
-    const queries = highvoltRequests(stack, "/query").slice(q)
+    const queries = highvoltRequests(local.stack, "/query").slice(q)
     expect(queries.map((r) => r.fault ?? null)).toEqual(["stall", null])
     expect(queries[1]!.at - queries[0]!.at).toBeGreaterThanOrEqual(14_500)
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   }, 40_000)
 })
 
 describe("tokens", () => {
   it("every token revoked under an SQS batch of 10: one re-login, all ten submitted", async () => {
-    const seeded = await Promise.all(Array.from({ length: 10 }, (_, i) => seed(stack, `hv/revoked/${i}.pdf`)))
-    const logins = stack.highvolt.counters.logins
-    stack.highvolt.expireAllTokens()
+    const seeded = await Promise.all(Array.from({ length: 10 }, (_, i) => seed(local.stack, `hv/revoked/${i}.pdf`)))
+    const logins = local.stack.highvolt.counters.logins
+    local.stack.highvolt.expireAllTokens()
     const events = seeded.map((s) => cloudTrail(s.object))
     expect(answer(await app.settle(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
-    expect(stack.highvolt.counters.logins - logins).toBe(1)
+    expect(local.stack.highvolt.counters.logins - logins).toBe(1)
     for (const e of events) expectOneOutcome(app, e.id, "submitted")
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   })
 
   it("a 401 on the retry after a refresh fails the event: one re-login, two queries, no loop", async () => {
-    const s = await seed(stack, "hv/401-twice.pdf")
-    const q = highvoltRequests(stack, "/query").length
-    const logins = stack.highvolt.counters.logins
-    stack.highvolt.faults.inject("query", { kind: "status", status: 401 }, 2)
+    const s = await seed(local.stack, "hv/401-twice.pdf")
+    const q = highvoltRequests(local.stack, "/query").length
+    const logins = local.stack.highvolt.counters.logins
+    local.stack.highvolt.faults.inject("query", { kind: "status", status: 401 }, 2)
     const event = cloudTrail(s.object)
     const error = rejection(await app.settle(event))
     expect(error.message).toMatch(/highvolt query failed \(HTTP 401\)/)
     expect(exchanges("/query", q)).toEqual([[401, "status 401"], [401, "status 401"]])
-    expect(stack.highvolt.counters.logins - logins).toBe(1)
+    expect(local.stack.highvolt.counters.logins - logins).toBe(1)
     expect(expectOneOutcome(app, event.id, "failed")).toMatchObject({ error: { tag: "ServiceError" } })
-    expect(submissionsOf(stack, s.hash)).toEqual([])
+    expect(submissionsOf(local.stack, s.hash)).toEqual([])
     // The next event works with the fresh token.
-    const next = await seed(stack, "hv/after-401.pdf")
+    const next = await seed(local.stack, "hv/after-401.pdf")
     answer(await app.settle(cloudTrail(next.object)))
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   })
 
   it("auth 429 ×3 after every token was revoked, under an SQS batch of 8: one login in four attempts, all submitted", async () => {
-    const seeded = await Promise.all(Array.from({ length: 8 }, (_, i) => seed(stack, `hv/429/${i}.pdf`)))
-    const auth = highvoltRequests(stack, "/auth/token").length
-    const logins = stack.highvolt.counters.logins
-    stack.highvolt.expireAllTokens()
-    stack.highvolt.faults.inject("auth", { kind: "status", status: 429 }, 3)
+    const seeded = await Promise.all(Array.from({ length: 8 }, (_, i) => seed(local.stack, `hv/429/${i}.pdf`)))
+    const auth = highvoltRequests(local.stack, "/auth/token").length
+    const logins = local.stack.highvolt.counters.logins
+    local.stack.highvolt.expireAllTokens()
+    local.stack.highvolt.faults.inject("auth", { kind: "status", status: 429 }, 3)
     const events = seeded.map((s) => cloudTrail(s.object))
     expect(answer(await app.settle(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
     expect(exchanges("/auth/token", auth).map(([status]) => status)).toEqual([429, 429, 429, 200])
-    expect(stack.highvolt.counters.logins - logins).toBe(1)
+    expect(local.stack.highvolt.counters.logins - logins).toBe(1)
     for (const e of events) expectOneOutcome(app, e.id, "submitted")
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   }, 30_000)
 
   it("an auth 429 storm that outlasts the invocation: every message fails in time, the endpoint is not hammered, the next invocation recovers", async () => {
-    const seeded = await Promise.all(Array.from({ length: 6 }, (_, i) => seed(stack, `hv/storm/${i}.pdf`)))
-    const auth = highvoltRequests(stack, "/auth/token").length
-    stack.highvolt.expireAllTokens()
-    stack.highvolt.faults.inject("auth", { kind: "status", status: 429 }, 1_000)
+    const seeded = await Promise.all(Array.from({ length: 6 }, (_, i) => seed(local.stack, `hv/storm/${i}.pdf`)))
+    const auth = highvoltRequests(local.stack, "/auth/token").length
+    local.stack.highvolt.expireAllTokens()
+    local.stack.highvolt.faults.inject("auth", { kind: "status", status: 429 }, 1_000)
     const messages = seeded.map((s) => sqsMessage(cloudTrail(s.object)))
     // 8 s left: the scanner must be done after about 5 s (3 s safety margin).
     const invoked = await app.settle(sqsBatch(messages), 8_000)
@@ -203,17 +186,17 @@ describe("tokens", () => {
       messages.map((m) => m.messageId).sort()
     )
     for (const m of messages) expectOneOutcome(app, JSON.parse(m.body).id, "failed")
-    const stormRequests = highvoltRequests(stack, "/auth/token").length - auth
+    const stormRequests = highvoltRequests(local.stack, "/auth/token").length - auth
     // One login in flight at a time, its failure shared by the events waiting for it, and only
     // the login retried (≤ 3 attempts in 5 s): at most two login sequences here (the batch's
     // first scans, then its last two). It was 10–13 requests, the last ones back to back,
     // when each waiting event logged in again after a failed login and retries were nested.
     expect(stormRequests).toBeLessThanOrEqual(6)
-    stack.highvolt.faults.clear()
+    local.stack.highvolt.faults.clear()
     const again = await app.settle(sqsBatch(messages.map((m) => sqsMessage(JSON.parse(m.body)))))
     expect(answer(again)).toEqual({ batchItemFailures: [] })
-    for (const s of seeded) expect(submissionsOf(stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
-    expectClean(stack, app)
+    for (const s of seeded) expect(submissionsOf(local.stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
+    expectClean(local.stack, app)
   }, 30_000)
 })
 
@@ -221,30 +204,30 @@ describe("identical content in flight", () => {
   it("three copies in one batch while the submit meets 503 ×2: one query, one submission, two duplicates", async () => {
     const body = pdf("copies")
     const copies = await Promise.all([0, 1, 2].map((i) =>
-      seed(stack, `hv/copies/${i}.pdf`, { account: i === 0 ? stack.accounts.own : stack.accounts.members[i - 1]!, body })
+      seed(local.stack, `hv/copies/${i}.pdf`, { account: i === 0 ? local.stack.accounts.own : local.stack.accounts.members[i - 1]!, body })
     ))
-    const q = highvoltRequests(stack, "/query").length
-    stack.highvolt.faults.inject("submit", { kind: "status", status: 503 }, 2)
+    const q = highvoltRequests(local.stack, "/query").length
+    local.stack.highvolt.faults.inject("submit", { kind: "status", status: 503 }, 2)
     const events = copies.map((c) => cloudTrail(c.object))
     expect(answer(await app.settle(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
     const kinds = events.map((e) => expectOneOutcome(app, e.id).outcome).sort()
     expect(kinds).toEqual(["duplicate", "duplicate", "submitted"])
-    expect(highvoltRequests(stack, "/query").slice(q).filter((r) => r.body?.includes(copies[0]!.hash))).toHaveLength(1)
-    expect(submissionsOf(stack, copies[0]!.hash).filter((r) => r.accepted)).toHaveLength(1)
-    expectClean(stack, app)
+    expect(highvoltRequests(local.stack, "/query").slice(q).filter((r) => r.body?.includes(copies[0]!.hash))).toHaveLength(1)
+    expect(submissionsOf(local.stack, copies[0]!.hash).filter((r) => r.accepted)).toHaveLength(1)
+    expectClean(local.stack, app)
   })
 
   it("when the first copy's submit is refused (400), another copy does the work: failed, submitted, duplicate", async () => {
     const body = pdf("copies-400")
-    const copies = await Promise.all([0, 1, 2].map((i) => seed(stack, `hv/copies-400/${i}.pdf`, { body })))
-    stack.highvolt.faults.inject("submit", { kind: "status", status: 400, body: { status: "failed", code: 400, reason: "invalid sha256 hash" } }, 1)
+    const copies = await Promise.all([0, 1, 2].map((i) => seed(local.stack, `hv/copies-400/${i}.pdf`, { body })))
+    local.stack.highvolt.faults.inject("submit", { kind: "status", status: 400, body: { status: "failed", code: 400, reason: "invalid sha256 hash" } }, 1)
     const messages = copies.map((c) => sqsMessage(cloudTrail(c.object)))
     const failures = answer(await app.settle(sqsBatch(messages))).batchItemFailures as Array<{ itemIdentifier: string }>
     const kinds = messages.map((m) => expectOneOutcome(app, JSON.parse(m.body).id).outcome)
     expect([...kinds].sort()).toEqual(["duplicate", "failed", "submitted"])
     // Exactly the failed message is handed back to SQS.
     expect(failures).toEqual([{ itemIdentifier: messages[kinds.indexOf("failed")]!.messageId }])
-    expect(submissionsOf(stack, copies[0]!.hash).filter((r) => r.accepted)).toHaveLength(1)
-    expectClean(stack, app)
+    expect(submissionsOf(local.stack, copies[0]!.hash).filter((r) => r.accepted)).toHaveLength(1)
+    expectClean(local.stack, app)
   })
 })
