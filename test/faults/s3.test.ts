@@ -6,8 +6,7 @@
  * the spool file of every broken attempt removed. The CLI reports the same outcomes.
  */
 import { Effect } from "effect"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import type { LocalStackHandle } from "../../emulators/LocalStack.js"
+import { beforeAll, describe, expect, it } from "vitest"
 import {
   answer,
   cloudTrail,
@@ -18,7 +17,6 @@ import {
   highvoltRequests,
   leakedSecrets,
   MiB,
-  newContainer,
   pdf,
   rejection,
   runCli,
@@ -27,133 +25,120 @@ import {
   spoolFiles,
   sqsBatch,
   sqsMessage,
-  type Stack,
-  startStack,
   submissionsOf,
+  useStack,
   watchSpool
 } from "./helpers.js"
 
-let env: Stack
-let stack: LocalStackHandle
+const local = useStack({ afterEach: (stack) => stack.s3.faults.clear() })
 let app: Container
 
 const run = <A>(effect: Effect.Effect<A>) => Effect.runPromise(effect)
 
 /** Queries highvolt saw for this hash. */
-const queriesOf = (hash: string) => highvoltRequests(stack, "/query").filter((r) => r.body?.includes(hash))
+const queriesOf = (hash: string) => highvoltRequests(local.stack, "/query").filter((r) => r.body?.includes(hash))
 
-beforeAll(async () => {
-  env = await startStack()
-  stack = env.stack
-  app = newContainer(env)
-})
-
-afterEach(() => {
-  stack.s3.faults.clear()
-})
-
-afterAll(async () => {
-  await app?.dispose()
-  await env?.close()
+beforeAll(() => {
+  app = local.container()
 })
 
 describe("objects that are gone, frozen or locked are skipped with their reason", () => {
   it("NoSuchKey (deleted before we read it), in the own and a member account: skipped not-found, nothing sent", async () => {
-    for (const account of [stack.accounts.own, stack.accounts.members[0]!]) {
-      const s = await seed(stack, "s3/deleted.pdf", { account })
-      await run(stack.deleteObject(s.object.bucket, s.object.key))
+    for (const account of [local.stack.accounts.own, local.stack.accounts.members[0]!]) {
+      const s = await seed(local.stack, "s3/deleted.pdf", { account })
+      await run(local.stack.deleteObject(s.object.bucket, s.object.key))
       const event = cloudTrail(s.object)
       expect(answer(await app.settle(event))).toMatchObject({ outcomes: [{ outcome: "skipped" }] })
       expect(expectOneOutcome(app, event.id, "skipped")).toMatchObject({ reason: "not-found", detail: expect.stringMatching(/NoSuchKey/) })
-      expect(getObjectCalls(stack, s.object.bucket, s.object.key).map((c) => c.status)).toEqual([404])
+      expect(getObjectCalls(local.stack, s.object.bucket, s.object.key).map((c) => c.status)).toEqual([404])
       expect(queriesOf(s.hash)).toEqual([])
     }
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   })
 
   it("NoSuchVersion (the event's version is gone from a versioned bucket): skipped not-found", async () => {
-    const bucket = `hv-versioned-${stack.accounts.own}`
-    await run(stack.createBucket({ name: bucket, account: stack.accounts.own, region: stack.regions[0]!, versioned: true }))
+    const bucket = `hv-versioned-${local.stack.accounts.own}`
+    await run(local.stack.createBucket({ name: bucket, account: local.stack.accounts.own, region: local.stack.regions[0]!, versioned: true }))
     const body = pdf("versioned")
-    await run(stack.putObject({ bucket, key: "s3/versioned.pdf", body }))
-    const event = cloudTrail({ account: stack.accounts.own, region: stack.regions[0]!, bucket, key: "s3/versioned.pdf", versionId: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH" })
+    await run(local.stack.putObject({ bucket, key: "s3/versioned.pdf", body }))
+    const event = cloudTrail({ account: local.stack.accounts.own, region: local.stack.regions[0]!, bucket, key: "s3/versioned.pdf", versionId: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH" })
     answer(await app.settle(event))
     expect(expectOneOutcome(app, event.id, "skipped")).toMatchObject({ reason: "not-found", detail: expect.stringMatching(/NoSuchVersion/) })
     expect(queriesOf(sha256(body))).toEqual([])
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   })
 
   it("InvalidObjectState (Deep Archive) and SSE-C: skipped archived / sse-c after one GetObject, nothing sent", async () => {
-    const archived = await seed(stack, "s3/archived.pdf", { account: stack.accounts.members[1]! })
-    stack.s3.setObjectState(archived.object.bucket, archived.object.key, { archived: "DEEP_ARCHIVE" })
-    const locked = await seed(stack, "s3/sse-c.pdf")
-    stack.s3.setObjectState(locked.object.bucket, locked.object.key, { sseC: true })
+    const archived = await seed(local.stack, "s3/archived.pdf", { account: local.stack.accounts.members[1]! })
+    local.stack.s3.setObjectState(archived.object.bucket, archived.object.key, { archived: "DEEP_ARCHIVE" })
+    const locked = await seed(local.stack, "s3/sse-c.pdf")
+    local.stack.s3.setObjectState(locked.object.bucket, locked.object.key, { sseC: true })
     const events = [cloudTrail(archived.object), cloudTrail(locked.object)]
     expect(answer(await app.settle(sqsBatch(events.map((e) => sqsMessage(e)))))).toEqual({ batchItemFailures: [] })
     expect(expectOneOutcome(app, events[0]!.id, "skipped")).toMatchObject({ reason: "archived" })
     expect(expectOneOutcome(app, events[1]!.id, "skipped")).toMatchObject({ reason: "sse-c" })
-    expect(getObjectCalls(stack, archived.object.bucket, archived.object.key).map((c) => c.code)).toEqual(["InvalidObjectState"])
-    expect(getObjectCalls(stack, locked.object.bucket, locked.object.key)).toHaveLength(1)
+    expect(getObjectCalls(local.stack, archived.object.bucket, archived.object.key).map((c) => c.code)).toEqual(["InvalidObjectState"])
+    expect(getObjectCalls(local.stack, locked.object.bucket, locked.object.key)).toHaveLength(1)
     expect([...queriesOf(archived.hash), ...queriesOf(locked.hash)]).toEqual([])
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   })
 })
 
 describe("failures", () => {
   it("AccessDenied: fails visibly naming bucket, key and account, not retried; in a batch only its message fails", async () => {
-    const denied = await seed(stack, "s3/denied.pdf", { account: stack.accounts.members[0]! })
-    const fine = await seed(stack, "s3/fine.pdf", { account: stack.accounts.members[0]! })
-    stack.s3.faults.inject({ kind: "error", error: { status: 403, code: "AccessDenied", message: "Access Denied" } }, { bucket: denied.object.bucket, key: denied.object.key, times: 2 })
+    const denied = await seed(local.stack, "s3/denied.pdf", { account: local.stack.accounts.members[0]! })
+    const fine = await seed(local.stack, "s3/fine.pdf", { account: local.stack.accounts.members[0]! })
+    local.stack.s3.faults.inject({ kind: "error", error: { status: 403, code: "AccessDenied", message: "Access Denied" } }, { bucket: denied.object.bucket, key: denied.object.key, times: 2 })
     const event = cloudTrail(denied.object)
     const error = rejection(await app.settle(event))
     expect(error.message).toContain(`s3://${denied.object.bucket}/${denied.object.key} in ${denied.object.account}/${denied.object.region}: AccessDenied`)
     expect(expectOneOutcome(app, event.id, "failed")).toMatchObject({ error: { tag: "ObjectError" } })
-    expect(getObjectCalls(stack, denied.object.bucket, denied.object.key).map((c) => c.code)).toEqual(["AccessDenied"])
+    expect(getObjectCalls(local.stack, denied.object.bucket, denied.object.key).map((c) => c.code)).toEqual(["AccessDenied"])
 
     const bad = sqsMessage(cloudTrail(denied.object))
     const good = sqsMessage(cloudTrail(fine.object))
     expect(answer(await app.settle(sqsBatch([bad, good])))).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] })
-    expect(submissionsOf(stack, denied.hash)).toEqual([])
-    expect(submissionsOf(stack, fine.hash).filter((s) => s.accepted)).toHaveLength(1)
-    expectClean(stack, app, [error.message])
+    expect(submissionsOf(local.stack, denied.hash)).toEqual([])
+    expect(submissionsOf(local.stack, fine.hash).filter((s) => s.accepted)).toHaveLength(1)
+    expectClean(local.stack, app, [error.message])
   })
 
   it("SlowDown ×2 and InternalError ×2 on a spooled 9 MiB object: retried, one whole submission, no spool left", async () => {
-    const s = await seed(stack, "s3/slow-down.pdf", { body: pdf("slow-down", 9 * MiB) })
-    stack.s3.faults.inject({ kind: "slow-down" }, { bucket: s.object.bucket, key: s.object.key, times: 2 })
-    stack.s3.faults.inject({ kind: "internal-error" }, { bucket: s.object.bucket, key: s.object.key, times: 2 })
+    const s = await seed(local.stack, "s3/slow-down.pdf", { body: pdf("slow-down", 9 * MiB) })
+    local.stack.s3.faults.inject({ kind: "slow-down" }, { bucket: s.object.bucket, key: s.object.key, times: 2 })
+    local.stack.s3.faults.inject({ kind: "internal-error" }, { bucket: s.object.bucket, key: s.object.key, times: 2 })
     const event = cloudTrail(s.object)
     answer(await app.settle(event))
     expect(expectOneOutcome(app, event.id, "submitted")).toMatchObject({ bytes: s.body.length, sha256: s.hash })
-    expect(getObjectCalls(stack, s.object.bucket, s.object.key).map((c) => c.code ?? c.status)).toEqual([
+    expect(getObjectCalls(local.stack, s.object.bucket, s.object.key).map((c) => c.code ?? c.status)).toEqual([
       "SlowDown",
       "SlowDown",
       "InternalError",
       "InternalError",
       200
     ])
-    expect(submissionsOf(stack, s.hash)).toMatchObject([{ accepted: true, fileData: { bytes: s.body.length, sha256: s.hash } }])
-    expectClean(stack, app)
+    expect(submissionsOf(local.stack, s.hash)).toMatchObject([{ accepted: true, fileData: { bytes: s.body.length, sha256: s.hash } }])
+    expectClean(local.stack, app)
   })
 
   it("a body cut short once (9 MiB, spooled): re-read, submitted whole, the broken attempt's spool removed", async () => {
-    const s = await seed(stack, "s3/truncated-once.pdf", { body: pdf("truncated-once", 9 * MiB) })
-    stack.s3.faults.inject({ kind: "truncate-body", bytes: 5 * MiB }, { bucket: s.object.bucket, key: s.object.key })
+    const s = await seed(local.stack, "s3/truncated-once.pdf", { body: pdf("truncated-once", 9 * MiB) })
+    local.stack.s3.faults.inject({ kind: "truncate-body", bytes: 5 * MiB }, { bucket: s.object.bucket, key: s.object.key })
     const event = cloudTrail(s.object)
     const spool = watchSpool()
     answer(await app.settle(event))
     expect(spool.stop(), "the object went through a spool file").toBeGreaterThanOrEqual(1)
     expect(expectOneOutcome(app, event.id, "submitted")).toMatchObject({ bytes: s.body.length, sha256: s.hash })
-    expect(getObjectCalls(stack, s.object.bucket, s.object.key)).toHaveLength(2)
-    expect(submissionsOf(stack, s.hash)).toMatchObject([{ accepted: true, fileData: { bytes: s.body.length, sha256: s.hash } }])
-    expectClean(stack, app)
+    expect(getObjectCalls(local.stack, s.object.bucket, s.object.key)).toHaveLength(2)
+    expect(submissionsOf(local.stack, s.hash)).toMatchObject([{ accepted: true, fileData: { bytes: s.body.length, sha256: s.hash } }])
+    expectClean(local.stack, app)
   })
 
   it("a body always cut short: the event fails before its deadline, nothing truncated is ever queried or submitted, no spool left", async () => {
-    const s = await seed(stack, "s3/truncated-always.pdf", { body: pdf("truncated-always", 9 * MiB) })
-    stack.s3.faults.inject({ kind: "truncate-body", bytes: 5 * MiB }, { bucket: s.object.bucket, key: s.object.key, times: 1_000 })
-    const queries = highvoltRequests(stack, "/query").length
-    const submits = highvoltRequests(stack, "/submit").length
+    const s = await seed(local.stack, "s3/truncated-always.pdf", { body: pdf("truncated-always", 9 * MiB) })
+    local.stack.s3.faults.inject({ kind: "truncate-body", bytes: 5 * MiB }, { bucket: s.object.bucket, key: s.object.key, times: 1_000 })
+    const queries = highvoltRequests(local.stack, "/query").length
+    const submits = highvoltRequests(local.stack, "/submit").length
     const event = cloudTrail(s.object)
     // 9 s left: done after about 6 s.
     const spool = watchSpool()
@@ -163,31 +148,31 @@ describe("failures", () => {
     const error = rejection(invoked)
     expect(error.message).toMatch(/truncated-always\.pdf/)
     expect(expectOneOutcome(app, event.id, "failed").error.tag).toMatch(/^(ObjectError|DeadlineExceeded)$/)
-    expect(getObjectCalls(stack, s.object.bucket, s.object.key).length).toBeGreaterThan(2)
+    expect(getObjectCalls(local.stack, s.object.bucket, s.object.key).length).toBeGreaterThan(2)
     // The digests of a truncated read never left the container.
-    expect(highvoltRequests(stack, "/query").length).toBe(queries)
-    expect(highvoltRequests(stack, "/submit").length).toBe(submits)
+    expect(highvoltRequests(local.stack, "/query").length).toBe(queries)
+    expect(highvoltRequests(local.stack, "/submit").length).toBe(submits)
     expect(spoolFiles()).toEqual([])
-    expectClean(stack, app, [error.message])
+    expectClean(local.stack, app, [error.message])
   }, 20_000)
 })
 
 describe("the CLI", () => {
   it("replays denied, deleted and fine objects: exit 1, the failure named with its error, the rest done", async () => {
-    const denied = await seed(stack, "s3/cli denied.pdf")
-    const deleted = await seed(stack, "s3/cli-deleted.pdf")
-    await run(stack.deleteObject(deleted.object.bucket, deleted.object.key))
-    const fine = await seed(stack, "s3/cli-fine.pdf", { body: pdf("cli-fine", 9 * MiB) })
-    stack.s3.faults.inject({ kind: "error", error: { status: 403, code: "AccessDenied", message: "Access Denied" } }, { bucket: denied.object.bucket, key: denied.object.key, times: 10 })
+    const denied = await seed(local.stack, "s3/cli denied.pdf")
+    const deleted = await seed(local.stack, "s3/cli-deleted.pdf")
+    await run(local.stack.deleteObject(deleted.object.bucket, deleted.object.key))
+    const fine = await seed(local.stack, "s3/cli-fine.pdf", { body: pdf("cli-fine", 9 * MiB) })
+    local.stack.s3.faults.inject({ kind: "error", error: { status: 403, code: "AccessDenied", message: "Access Denied" } }, { bucket: denied.object.bucket, key: denied.object.key, times: 10 })
     const input = JSON.stringify([cloudTrail(denied.object), cloudTrail(deleted.object), cloudTrail(fine.object)])
 
-    const human = await runCli(env, ["replay", "-"], { input })
+    const human = await runCli(local.env, ["replay", "-"], { input })
     expect(human.code, human.stderr).toBe(1)
     expect(human.stdout).toMatch(/3 event\(s\), 1 failed/)
     expect(human.stdout).toContain(`s3://${denied.object.bucket}/${denied.object.key} (${denied.object.account}/${denied.object.region})`)
     expect(human.stdout).toMatch(/ObjectError: .*AccessDenied/)
 
-    const json = await runCli(env, ["replay", "--json", "-"], { input })
+    const json = await runCli(local.env, ["replay", "--json", "-"], { input })
     expect(json.code, json.stderr).toBe(1)
     const outcomes = json.stdout.trim().split("\n").map((line) => JSON.parse(line))
     expect(outcomes.map((o) => [o.key, o.outcome, o.reason ?? o.error?.tag])).toEqual(expect.arrayContaining([
@@ -196,8 +181,8 @@ describe("the CLI", () => {
       [fine.object.key, expect.stringMatching(/^(submitted|duplicate)$/), undefined]
     ]))
     expect(outcomes).toHaveLength(3)
-    expect(submissionsOf(stack, fine.hash).filter((s) => s.accepted)).toHaveLength(1)
-    expect(leakedSecrets(stack, [human.stdout, human.stderr, json.stdout, json.stderr])).toEqual([])
+    expect(submissionsOf(local.stack, fine.hash).filter((s) => s.accepted)).toHaveLength(1)
+    expect(leakedSecrets(local.stack, [human.stdout, human.stderr, json.stdout, json.stderr])).toEqual([])
     expect(spoolFiles()).toEqual([])
   }, 60_000)
 })
