@@ -5,18 +5,15 @@
  * configuration documents, field by field. A failed cold start is not kept: the next
  * invocation builds again.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { Effect } from "effect"
 import { demoConfig } from "../../emulators/Fixtures.js"
-import type { LocalStackHandle } from "../../emulators/LocalStack.js"
 import {
   answer,
   cloudTrail,
-  type Container,
   expectClean,
   expectOneOutcome,
   leakedSecrets,
-  newContainer,
   printedSince,
   printMark,
   rejection,
@@ -24,50 +21,27 @@ import {
   seed,
   sqsBatch,
   sqsMessage,
-  type Stack,
-  startStack
+  useStack
 } from "./helpers.js"
 
-let env: Stack
-let stack: LocalStackHandle
-const containers: Array<Container> = []
-
-const container = () => {
-  const app = newContainer(env)
-  containers.push(app)
-  return app
-}
+const local = useStack({
+  afterEach: async (stack) => {
+    stack.jsonair.faults.clear()
+    await Effect.runPromise(stack.jsonair.up)
+    stack.jsonair.setProfile(stack.profile.type, stack.profile.name, stack.config)
+  }
+})
 
 /** JSONAir config calls, including those a fault answered. */
-const configCalls = () => stack.jsonair.requests.filter((r) => r.path.endsWith("/config"))
-
-const restoreProfile = () => stack.jsonair.setProfile(stack.profile.type, stack.profile.name, stack.config)
-
-beforeAll(async () => {
-  env = await startStack()
-  stack = env.stack
-})
-
-afterEach(async () => {
-  stack.jsonair.faults.clear()
-  stack.jsonair.resetRateLimit()
-  stack.highvolt.resetRateLimit()
-  await Effect.runPromise(stack.jsonair.up)
-  restoreProfile()
-})
-
-afterAll(async () => {
-  await Promise.all(containers.map((c) => c.dispose()))
-  await env?.close()
-})
+const configCalls = () => local.stack.jsonair.requests.filter((r) => r.path.endsWith("/config"))
 
 describe("JSONAir unreachable or slow at cold start", () => {
   it("down: retried until the deadline, the invocation fails (Lambda retries the event), nothing is consumed; back up: the next invocation builds again and submits", async () => {
-    const app = container()
-    const s = await seed(stack, "jsonair/down.pdf")
+    const app = local.container()
+    const s = await seed(local.stack, "jsonair/down.pdf")
     const event = cloudTrail(s.object)
-    const secretReads = stack.secretsManager.counters.getSecretValue
-    await Effect.runPromise(stack.jsonair.down)
+    const secretReads = local.stack.secretsManager.counters.getSecretValue
+    await Effect.runPromise(local.stack.jsonair.down)
     const mark = printMark()
     // 8 s left: the cold start may use 5 s.
     const failed = await app.settle(event, 8_000)
@@ -85,32 +59,32 @@ describe("JSONAir unreachable or slow at cold start", () => {
     expect(JSON.parse(coldStartLines[0]!)).toMatchObject({ level: "ERROR", message: "cold start failed", error: expect.stringMatching(/jsonair/), events: 1, eventIds: [event.id] })
     expect(JSON.parse(coldStartLines[1]!)).toMatchObject({ events: 1, eventIds: batch.Records.map((r) => r.messageId) })
 
-    await Effect.runPromise(stack.jsonair.up)
+    await Effect.runPromise(local.stack.jsonair.up)
     answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     // Each invocation built afresh: the failed builds were not kept.
-    expect(stack.secretsManager.counters.getSecretValue - secretReads).toBe(3)
-    expectClean(stack, app)
+    expect(local.stack.secretsManager.counters.getSecretValue - secretReads).toBe(3)
+    expectClean(local.stack, app)
   }, 30_000)
 
   it("config 500 ×2 and a login 503: retried, the cold start succeeds", async () => {
-    const app = container()
-    const s = await seed(stack, "jsonair/500.pdf")
+    const app = local.container()
+    const s = await seed(local.stack, "jsonair/500.pdf")
     const calls = configCalls().length
-    stack.jsonair.faults.inject("auth", { kind: "status", status: 503 }, 1)
-    stack.jsonair.faults.inject("config", { kind: "status", status: 500 }, 2)
+    local.stack.jsonair.faults.inject("auth", { kind: "status", status: 503 }, 1)
+    local.stack.jsonair.faults.inject("config", { kind: "status", status: 500 }, 2)
     const event = cloudTrail(s.object)
     answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
     expect(configCalls().slice(calls).map((r) => r.status)).toEqual([500, 500, 200])
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   }, 20_000)
 
   it("a config call that stalls past the deadline fails that invocation in time, and does not hold up the next one", async () => {
-    const app = container()
-    const s = await seed(stack, "jsonair/stall.pdf")
+    const app = local.container()
+    const s = await seed(local.stack, "jsonair/stall.pdf")
     const event = cloudTrail(s.object)
-    stack.jsonair.faults.inject("config", { kind: "stall" }, 1)
+    local.stack.jsonair.faults.inject("config", { kind: "stall" }, 1)
     const failed = await app.settle(event, 6_000)
     expect(failed.ms).toBeLessThan(4_000)
     expect(rejection(failed).message).toMatch(/cold start did not finish before the invocation's deadline/)
@@ -120,37 +94,37 @@ describe("JSONAir unreachable or slow at cold start", () => {
     expect(retried.ok, retried.ok ? "" : retried.error.message).toBe(true)
     expect(retried.ms).toBeLessThan(3_000)
     expectOneOutcome(app, event.id, "submitted")
-    expectClean(stack, app)
+    expectClean(local.stack, app)
   }, 40_000)
 })
 
 describe("JSONAir answers, but not with a usable configuration", () => {
   it("unknown profile (404): a clear permanent error naming the profile, not retried, no highvolt login", async () => {
-    const app = container()
-    const s = await seed(stack, "jsonair/404.pdf")
-    stack.jsonair.removeProfile(stack.profile.type, stack.profile.name)
-    const configs = stack.jsonair.counters.configs
-    const logins = stack.highvolt.counters.authRequests
+    const app = local.container()
+    const s = await seed(local.stack, "jsonair/404.pdf")
+    local.stack.jsonair.removeProfile(local.stack.profile.type, local.stack.profile.name)
+    const configs = local.stack.jsonair.counters.configs
+    const logins = local.stack.highvolt.counters.authRequests
     const failed = await app.settle(cloudTrail(s.object))
     expect(rejection(failed).message).toBe("jsonair config failed (HTTP 404): profile aws-s3-lambda/scanner does not exist")
-    expect(stack.jsonair.counters.configs - configs).toBe(1)
-    expect(stack.highvolt.counters.authRequests - logins).toBe(0)
-    expectClean(stack, app)
+    expect(local.stack.jsonair.counters.configs - configs).toBe(1)
+    expect(local.stack.highvolt.counters.authRequests - logins).toBe(0)
+    expectClean(local.stack, app)
   })
 
   it("a 401 on the config call after a fresh login fails the cold start: two logins, two calls, no loop", async () => {
-    const app = container()
-    const s = await seed(stack, "jsonair/401.pdf")
+    const app = local.container()
+    const s = await seed(local.stack, "jsonair/401.pdf")
     const calls = configCalls().length
-    const logins = stack.jsonair.counters.logins
-    stack.jsonair.faults.inject("config", { kind: "status", status: 401 }, 2)
+    const logins = local.stack.jsonair.counters.logins
+    local.stack.jsonair.faults.inject("config", { kind: "status", status: 401 }, 2)
     expect(rejection(await app.settle(cloudTrail(s.object))).message).toMatch(/jsonair config failed \(HTTP 401\)/)
     expect(configCalls().slice(calls).map((r) => r.status)).toEqual([401, 401])
-    expect(stack.jsonair.counters.logins - logins).toBe(2)
-    expectClean(stack, app)
+    expect(local.stack.jsonair.counters.logins - logins).toBe(2)
+    expectClean(local.stack, app)
   })
 
-  const base = () => demoConfig(stack.highvolt.url, stack.highvoltPat) as any
+  const base = () => demoConfig(local.stack.highvolt.url, local.stack.highvoltPat) as any
   const edit = (change: (doc: any) => void) => () => {
     const doc = base()
     change(doc)
@@ -178,43 +152,43 @@ describe("JSONAir answers, but not with a usable configuration", () => {
     ["highvolt.pat empty", edit((d) => (d.highvolt.pat = "")), /highvolt\.pat: must be a non-empty string/],
     ["highvolt.pat a number", edit((d) => (d.highvolt.pat = 42)), /highvolt\.pat: must be a non-empty string/],
     ["the document is a list holding the document", () => [base()], /\(document\): must be a JSON object/],
-    ["the document is a string", () => stack.highvoltPat, /\(document\): must be a JSON object/],
+    ["the document is a string", () => local.stack.highvoltPat, /\(document\): must be a JSON object/],
     ["the document is null", () => null, /\(document\): must be a JSON object/]
   ]
 
   it.each(documents)("%s: the cold start fails naming the field, without retrying or printing the PAT", async (_, document, field) => {
-    const app = container()
-    const s = await seed(stack, `jsonair/doc-${Math.random()}.pdf`)
-    stack.jsonair.setProfile(stack.profile.type, stack.profile.name, document())
-    const configs = stack.jsonair.counters.configs
-    const logins = stack.highvolt.counters.authRequests
+    const app = local.container()
+    const s = await seed(local.stack, `jsonair/doc-${Math.random()}.pdf`)
+    local.stack.jsonair.setProfile(local.stack.profile.type, local.stack.profile.name, document())
+    const configs = local.stack.jsonair.counters.configs
+    const logins = local.stack.highvolt.counters.authRequests
     const message = rejection(await app.settle(cloudTrail(s.object))).message
     expect(message).toMatch(/^JSONAir profile aws-s3-lambda\/scanner is not a valid scanner configuration: /)
     expect(message).toMatch(field)
     // No value of the document is echoed (a list holding the document would print its PAT).
     expect(message).not.toMatch(/actual/)
-    expect(stack.jsonair.counters.configs - configs).toBe(1)
-    expect(stack.highvolt.counters.authRequests - logins).toBe(0)
-    expectClean(stack, app, [message])
+    expect(local.stack.jsonair.counters.configs - configs).toBe(1)
+    expect(local.stack.highvolt.counters.authRequests - logins).toBe(0)
+    expectClean(local.stack, app, [message])
   })
 
   it("a stored document that is not JSON: a permanent decode error", async () => {
-    const app = container()
-    const s = await seed(stack, "jsonair/not-json.pdf")
-    stack.jsonair.setProfileText(stack.profile.type, stack.profile.name, `core: {mime_types: [pdf]} # ${stack.highvoltPat}`)
-    const configs = stack.jsonair.counters.configs
+    const app = local.container()
+    const s = await seed(local.stack, "jsonair/not-json.pdf")
+    local.stack.jsonair.setProfileText(local.stack.profile.type, local.stack.profile.name, `core: {mime_types: [pdf]} # ${local.stack.highvoltPat}`)
+    const configs = local.stack.jsonair.counters.configs
     const message = rejection(await app.settle(cloudTrail(s.object))).message
     expect(message).toBe("jsonair config failed: the configuration is not JSON")
-    expect(stack.jsonair.counters.configs - configs).toBe(1)
-    expectClean(stack, app, [message])
+    expect(local.stack.jsonair.counters.configs - configs).toBe(1)
+    expectClean(local.stack, app, [message])
   })
 
   it("the CLI with an invalid profile exits 2 and names the field", async () => {
-    stack.jsonair.setProfile(stack.profile.type, stack.profile.name, edit((d) => (d.core.max_file_size = -1))())
-    const s = await seed(stack, "jsonair/cli.pdf")
-    const run = await runCli(env, ["replay", "-"], { input: JSON.stringify(cloudTrail(s.object)) })
+    local.stack.jsonair.setProfile(local.stack.profile.type, local.stack.profile.name, edit((d) => (d.core.max_file_size = -1))())
+    const s = await seed(local.stack, "jsonair/cli.pdf")
+    const run = await runCli(local.env, ["replay", "-"], { input: JSON.stringify(cloudTrail(s.object)) })
     expect(run.code, run.stderr).toBe(2)
     expect(run.stderr).toMatch(/cannot start: JSONAir profile aws-s3-lambda\/scanner is not a valid scanner configuration: core\.max_file_size/)
-    expect(leakedSecrets(stack, [run.stdout, run.stderr])).toEqual([])
+    expect(leakedSecrets(local.stack, [run.stdout, run.stderr])).toEqual([])
   }, 30_000)
 })

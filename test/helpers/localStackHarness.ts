@@ -207,8 +207,8 @@ export interface StackFixtureOptions {
   readonly stack?: LocalStack.LocalStackOptions
   /** How containers are made (the fault suite's print as `src/lambda.ts` does, into a temp dir of its own). */
   readonly newContainer?: (stack: Stack, options?: ContainerOptions) => Container
-  /** After each test: undo what it injected. */
-  readonly afterEach?: (stack: LocalStack.LocalStackHandle) => void
+  /** After each test: undo what it injected (awaited: bringing an emulator back up is asynchronous). */
+  readonly afterEach?: (stack: LocalStack.LocalStackHandle) => void | Promise<void>
 }
 
 /**
@@ -237,9 +237,9 @@ export const useStack = (options: StackFixtureOptions = {}): StackFixture => {
   beforeAll(async () => {
     started = await startStack(options.stack)
   })
-  afterEach(() => {
+  afterEach(async () => {
     if (started === undefined) return
-    options.afterEach?.(started.stack)
+    await options.afterEach?.(started.stack)
     started.stack.jsonair.resetRateLimit()
     started.stack.highvolt.resetRateLimit()
   })
