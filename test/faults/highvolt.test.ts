@@ -40,32 +40,24 @@ const exchanges = (suffix: string, from: number) =>
   highvoltRequests(local.stack, suffix).slice(from).map((r) => [r.status, r.fault ?? null])
 
 describe("transient answers are retried", () => {
-  it("503 ×2 on the query and ×2 on the submit, then OK: submitted once", async () => {
-    const s = await seed(local.stack, "hv/503.pdf")
-    const q = highvoltRequests(local.stack, "/query").length
-    const sub = highvoltRequests(local.stack, "/submit").length
-    local.stack.highvolt.faults.inject("query", { kind: "status", status: 503 }, 2)
-    local.stack.highvolt.faults.inject("submit", { kind: "status", status: 503 }, 2)
-    const event = cloudTrail(s.object)
-    answer(await app.settle(event))
-    expectOneOutcome(app, event.id, "submitted")
-    expect(exchanges("/query", q)).toEqual([[503, "status 503"], [503, "status 503"], [200, null]])
-    expect(exchanges("/submit", sub)).toEqual([[503, "status 503"], [503, "status 503"], [200, null]])
-    expect(submissionsOf(local.stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
-    expectClean(local.stack, app)
-  })
+  const failingThenOk: ReadonlyArray<readonly [string, number, number, number]> = [
+    ["503 ×2 on the query and ×2 on the submit, then OK: submitted once", 503, 2, 2],
+    ["500 on the query (search backend down) and on the submit, then OK: submitted once", 500, 1, 2]
+  ]
 
-  it("500 on the query (search backend down) and on the submit, then OK: submitted once", async () => {
-    const s = await seed(local.stack, "hv/500.pdf")
+  it.each(failingThenOk)("%s", async (_, status, onQuery, onSubmit) => {
+    const s = await seed(local.stack, `hv/${status}.pdf`)
     const q = highvoltRequests(local.stack, "/query").length
     const sub = highvoltRequests(local.stack, "/submit").length
-    local.stack.highvolt.faults.inject("query", { kind: "status", status: 500 }, 1)
-    local.stack.highvolt.faults.inject("submit", { kind: "status", status: 500 }, 2)
+    local.stack.highvolt.faults.inject("query", { kind: "status", status }, onQuery)
+    local.stack.highvolt.faults.inject("submit", { kind: "status", status }, onSubmit)
     const event = cloudTrail(s.object)
     answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
-    expect(exchanges("/query", q)).toEqual([[500, "status 500"], [200, null]])
-    expect(exchanges("/submit", sub)).toEqual([[500, "status 500"], [500, "status 500"], [200, null]])
+    const thenOk = (times: number) => [...Array.from({ length: times }, () => [status, `status ${status}`]), [200, null]]
+    expect(exchanges("/query", q)).toEqual(thenOk(onQuery))
+    expect(exchanges("/submit", sub)).toEqual(thenOk(onSubmit))
+    expect(submissionsOf(local.stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
     expectClean(local.stack, app)
   })
 
