@@ -62,22 +62,18 @@ const report = (label: string, outcomes: ReadonlyArray<Outcome>): number => {
 const requiredMismatches = (outcomes: ReadonlyArray<Outcome>) =>
   outcomes.filter((o) => o.required && !o.ok).map((o) => `${o.sample.name} → ${o.got}`)
 
-describe("Mime conformance with mimetype", () => {
-  it.effect("corpus: every PII-relevant file and at least 95% of all files match", () =>
-    Effect.gen(function*() {
-      const outcomes = yield* run(loadCorpus())
-      expect(outcomes.length).toBeGreaterThan(200)
-      const rate = report("corpus", outcomes)
-      expect(requiredMismatches(outcomes)).toEqual([])
-      expect(rate).toBeGreaterThanOrEqual(0.95)
-    }))
+const sampleSets: ReadonlyArray<readonly [string, string, () => ReadonlyArray<Sample>, number, number]> = [
+  ["corpus: every PII-relevant file and at least 95% of all files match", "corpus", loadCorpus, 200, 0.95],
+  ["stubs: every PII-relevant stub and at least 90% of all stubs match", "stubs", loadStubs, 250, 0.9]
+]
 
-  it.effect("stubs: every PII-relevant stub and at least 90% of all stubs match", () =>
+describe("Mime conformance with mimetype", () => {
+  it.effect.each(sampleSets)("%s", ([, label, load, moreThan, minRate]) =>
     Effect.gen(function*() {
-      const outcomes = yield* run(loadStubs())
-      expect(outcomes.length).toBeGreaterThan(250)
-      const rate = report("stubs", outcomes)
+      const outcomes = yield* run(load())
+      expect(outcomes.length).toBeGreaterThan(moreThan)
+      const rate = report(label, outcomes)
       expect(requiredMismatches(outcomes)).toEqual([])
-      expect(rate).toBeGreaterThanOrEqual(0.9)
+      expect(rate).toBeGreaterThanOrEqual(minRate)
     }))
 })
