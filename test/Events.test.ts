@@ -77,44 +77,92 @@ const skipSummary = (item: Ignored) => ({
 const keyOf = (item: ObjectCreated) => [item.key.primary, Option.getOrUndefined(item.key.alternate)]
 
 describe("decodeEvent: the reference events", () => {
-  it.effect("01 CloudTrail PutObject via EventBridge", () =>
-    Effect.gen(function*() {
-      expect(summary(yield* created(fixture(REF.ctEnvelope)))).toEqual({
-        eventId: "8d6f9246-b781-44f8-a026-f1c1ab2c61f0",
-        shape: "cloudtrail",
-        eventName: "PutObject",
-        eventTime: "2018-09-12T00:25:10Z",
-        account: "123456789012",
-        region: "us-east-2",
-        bucket: "username-sfn-tutorial",
-        key: "test.png",
-        alternateKey: undefined,
-        versionId: undefined,
-        size: undefined,
-        etag: undefined,
-        uploader: "arn:aws:iam::123456789012:user/username",
-        sourceIp: "203.0.113.34"
-      })
-    }))
+  const creations: ReadonlyArray<readonly [string, string, Record<string, unknown>]> = [
+    ["01 CloudTrail PutObject via EventBridge", REF.ctEnvelope, {
+      eventId: "8d6f9246-b781-44f8-a026-f1c1ab2c61f0",
+      shape: "cloudtrail",
+      eventName: "PutObject",
+      eventTime: "2018-09-12T00:25:10Z",
+      account: "123456789012",
+      region: "us-east-2",
+      bucket: "username-sfn-tutorial",
+      key: "test.png",
+      alternateKey: undefined,
+      versionId: undefined,
+      size: undefined,
+      etag: undefined,
+      uploader: "arn:aws:iam::123456789012:user/username",
+      sourceIp: "203.0.113.34"
+    }],
+    ["02 bare CloudTrail record: region from awsRegion, size from bytesTransferredIn", REF.ctBare, {
+      eventId: "3074546e-1bfa-4973-8502-b1bb4d0bda1a",
+      shape: "cloudtrail",
+      eventName: "PutObject",
+      eventTime: "2020-05-22T08:38:05Z",
+      account: "123456789012",
+      region: "eu-west-1",
+      bucket: "BUCKETNAME",
+      key: "OBJECTKEY",
+      alternateKey: undefined,
+      versionId: undefined,
+      size: 197,
+      etag: undefined,
+      uploader: "arn:aws:sts::123456789012:assumed-role/SomeRole/user-SomeRole",
+      sourceIp: "1.2.3.4"
+    }],
+    ["05 native Object Created (PutObject) with its version id", REF.s3Put, {
+      eventId: "17793124-05d4-b198-2fde-7ededc63b103",
+      shape: "s3-eventbridge",
+      eventName: "PutObject",
+      eventTime: "2021-11-12T00:00:00Z",
+      account: "111122223333",
+      region: "ca-central-1",
+      bucket: "DOC-EXAMPLE-BUCKET1",
+      key: "example-key",
+      alternateKey: undefined,
+      versionId: "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
+      size: 5,
+      etag: "b1946ac92492d2347c6235b4d2611184",
+      uploader: "123456789012",
+      sourceIp: "1.2.3.4"
+    }],
+    ["06 native Object Created (CompleteMultipartUpload) with its version id", REF.s3Multipart, {
+      eventId: "c9888434-815d-c6f4-9fc2-4dd7bdeccaaf",
+      shape: "s3-eventbridge",
+      eventName: "CompleteMultipartUpload",
+      eventTime: "2023-08-09T13:09:50Z",
+      account: "528068194338",
+      region: "eu-west-1",
+      bucket: "mxcd-magic-star-691-in",
+      key: "raw/health-check/2023-08-08T14:03:40.532432.zip",
+      alternateKey: undefined,
+      versionId: "uhggCJ2_B6gU2JaXWXebnXFDstO0ID6G",
+      size: 198524144,
+      etag: "4af981f98d22a0b9979da24b259e5e42-12",
+      uploader: "528068194338",
+      sourceIp: "94.224.187.252"
+    }],
+    ["07 classic notification: decoded key, own account, request id + sequencer as event id", REF.notification, {
+      eventId: "C3D13FE58DE4C810/Happy Sequencer",
+      shape: "s3-notification",
+      eventName: "ObjectCreated:Put",
+      eventTime: "1970-01-01T00:00:00.123Z",
+      account: "999999999999",
+      region: "us-east-1",
+      bucket: "sourcebucket",
+      key: "Happy Face.jpg",
+      alternateKey: "Happy%20Face.jpg",
+      versionId: "version",
+      size: 1024,
+      etag: "d41d8cd98f00b204e9800998ecf8427e",
+      uploader: "EXAMPLE",
+      sourceIp: "127.0.0.1"
+    }]
+  ]
 
-  it.effect("02 bare CloudTrail record: region from awsRegion, size from bytesTransferredIn", () =>
+  it.effect.each(creations)("%s", ([, name, expected]) =>
     Effect.gen(function*() {
-      expect(summary(yield* created(fixture(REF.ctBare)))).toEqual({
-        eventId: "3074546e-1bfa-4973-8502-b1bb4d0bda1a",
-        shape: "cloudtrail",
-        eventName: "PutObject",
-        eventTime: "2020-05-22T08:38:05Z",
-        account: "123456789012",
-        region: "eu-west-1",
-        bucket: "BUCKETNAME",
-        key: "OBJECTKEY",
-        alternateKey: undefined,
-        versionId: undefined,
-        size: 197,
-        etag: undefined,
-        uploader: "arn:aws:sts::123456789012:assumed-role/SomeRole/user-SomeRole",
-        sourceIp: "1.2.3.4"
-      })
+      expect(summary(yield* created(fixture(name)))).toEqual(expected)
     }))
 
   it.effect("03 S3 on Outposts is another event source: not-object-created", () =>
@@ -150,100 +198,42 @@ describe("decodeEvent: the reference events", () => {
     Effect.gen(function*() {
       expect((yield* invalid(fixture(REF.redaction))).message).toMatch(/^event: not an S3 event/)
     }))
-
-  it.effect("05 native Object Created (PutObject) with its version id", () =>
-    Effect.gen(function*() {
-      expect(summary(yield* created(fixture(REF.s3Put)))).toEqual({
-        eventId: "17793124-05d4-b198-2fde-7ededc63b103",
-        shape: "s3-eventbridge",
-        eventName: "PutObject",
-        eventTime: "2021-11-12T00:00:00Z",
-        account: "111122223333",
-        region: "ca-central-1",
-        bucket: "DOC-EXAMPLE-BUCKET1",
-        key: "example-key",
-        alternateKey: undefined,
-        versionId: "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
-        size: 5,
-        etag: "b1946ac92492d2347c6235b4d2611184",
-        uploader: "123456789012",
-        sourceIp: "1.2.3.4"
-      })
-    }))
-
-  it.effect("06 native Object Created (CompleteMultipartUpload) with its version id", () =>
-    Effect.gen(function*() {
-      expect(summary(yield* created(fixture(REF.s3Multipart)))).toMatchObject({
-        eventName: "CompleteMultipartUpload",
-        account: "528068194338",
-        region: "eu-west-1",
-        bucket: "mxcd-magic-star-691-in",
-        key: "raw/health-check/2023-08-08T14:03:40.532432.zip",
-        versionId: "uhggCJ2_B6gU2JaXWXebnXFDstO0ID6G",
-        size: 198524144,
-        etag: "4af981f98d22a0b9979da24b259e5e42-12"
-      })
-    }))
-
-  it.effect("07 classic notification: decoded key, own account, request id + sequencer as event id", () =>
-    Effect.gen(function*() {
-      expect(summary(yield* created(fixture(REF.notification)))).toEqual({
-        eventId: "C3D13FE58DE4C810/Happy Sequencer",
-        shape: "s3-notification",
-        eventName: "ObjectCreated:Put",
-        eventTime: "1970-01-01T00:00:00.123Z",
-        account: "999999999999",
-        region: "us-east-1",
-        bucket: "sourcebucket",
-        key: "Happy Face.jpg",
-        alternateKey: "Happy%20Face.jpg",
-        versionId: "version",
-        size: 1024,
-        etag: "d41d8cd98f00b204e9800998ecf8427e",
-        uploader: "EXAMPLE",
-        sourceIp: "127.0.0.1"
-      })
-    }))
 })
 
 describe("decodeEvent: CloudTrail rules", () => {
-  it.effect("CompleteMultipartUpload: version id kept, bytesTransferredIn (the part list) is not the size", () =>
-    Effect.gen(function*() {
-      expect(summary(yield* created(fixture("cloudtrail-complete-multipart-upload.synthetic.json")))).toMatchObject({
-        eventId: "0a1b2c3d-0000-4000-8000-00000000c0mu",
-        eventName: "CompleteMultipartUpload",
-        account: "111122223333",
-        bucket: "uploads-eu",
-        key: "videos/big.mp4",
-        versionId: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
-        size: undefined
-      })
-    }))
+  const creations: ReadonlyArray<readonly [string, string, Record<string, unknown>]> = [
+    ["CompleteMultipartUpload: version id kept, bytesTransferredIn (the part list) is not the size", "cloudtrail-complete-multipart-upload.synthetic.json", {
+      eventId: "0a1b2c3d-0000-4000-8000-00000000c0mu",
+      eventName: "CompleteMultipartUpload",
+      account: "111122223333",
+      bucket: "uploads-eu",
+      key: "videos/big.mp4",
+      versionId: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+      size: undefined
+    }],
+    ["CopyObject is a creation; the copy's version id, not the source's", "cloudtrail-copy-object.synthetic.json", {
+      eventName: "CopyObject",
+      region: "us-west-2",
+      bucket: "archive-us",
+      key: "copies/report.pdf",
+      versionId: "Copy.Version.1",
+      size: undefined
+    }],
+    ["PostObject (bare record): etag from responseElements, uploader falls back to principalId", "cloudtrail-post-object.synthetic.json", {
+      eventId: "6e9f5a1c-3333-4a2b-9c3d-0000000post1",
+      eventName: "PostObject",
+      account: "444455556666",
+      region: "ap-southeast-2",
+      key: "inbox/form upload.txt",
+      etag: "\"9b2cf535f27731c974343645a3985328\"",
+      uploader: "AIDAEXAMPLEPOSTUSER",
+      size: undefined
+    }]
+  ]
 
-  it.effect("CopyObject is a creation; the copy's version id, not the source's", () =>
+  it.effect.each(creations)("%s", ([, name, expected]) =>
     Effect.gen(function*() {
-      expect(summary(yield* created(fixture("cloudtrail-copy-object.synthetic.json")))).toMatchObject({
-        eventName: "CopyObject",
-        region: "us-west-2",
-        bucket: "archive-us",
-        key: "copies/report.pdf",
-        versionId: "Copy.Version.1",
-        size: undefined
-      })
-    }))
-
-  it.effect("PostObject (bare record): etag from responseElements, uploader falls back to principalId", () =>
-    Effect.gen(function*() {
-      expect(summary(yield* created(fixture("cloudtrail-post-object.synthetic.json")))).toMatchObject({
-        eventId: "6e9f5a1c-3333-4a2b-9c3d-0000000post1",
-        eventName: "PostObject",
-        account: "444455556666",
-        region: "ap-southeast-2",
-        key: "inbox/form upload.txt",
-        etag: "\"9b2cf535f27731c974343645a3985328\"",
-        uploader: "AIDAEXAMPLEPOSTUSER",
-        size: undefined
-      })
+      expect(summary(yield* created(fixture(name)))).toMatchObject(expected)
     }))
 
   it.effect("an event with errorCode is a failed call, never scanned", () =>
@@ -470,17 +460,30 @@ describe("decodeEvent: S3's own EventBridge events and classic notifications", (
       expect((yield* created(event)).eventName).toBe("Object Created")
     }))
 
-  it.effect("ObjectRemoved notifications are skipped with the decoded key", () =>
+  const skipped: ReadonlyArray<readonly [string, string, Record<string, unknown>]> = [
+    ["ObjectRemoved notifications are skipped with the decoded key", "s3-notification-object-removed.synthetic.json", {
+      eventId: "C3D13FE58DE4C810/0055AED6DCD90281E6",
+      reason: "not-object-created",
+      detail: "eventName ObjectRemoved:Delete",
+      account: "999999999999",
+      region: "us-east-1",
+      bucket: "tricky-bucket",
+      key: "gone away.txt"
+    }],
+    ["s3:TestEvent is skipped", "s3-test-event.s3-doc.json", {
+      eventId: "5582815E1AEA5ADF",
+      reason: "not-object-created",
+      detail: "s3:TestEvent",
+      account: undefined,
+      region: undefined,
+      bucket: "tricky-bucket",
+      key: undefined
+    }]
+  ]
+
+  it.effect.each(skipped)("%s", ([, name, expected]) =>
     Effect.gen(function*() {
-      expect(skipSummary(yield* ignored(fixture("s3-notification-object-removed.synthetic.json")))).toEqual({
-        eventId: "C3D13FE58DE4C810/0055AED6DCD90281E6",
-        reason: "not-object-created",
-        detail: "eventName ObjectRemoved:Delete",
-        account: "999999999999",
-        region: "us-east-1",
-        bucket: "tricky-bucket",
-        key: "gone away.txt"
-      })
+      expect(skipSummary(yield* ignored(fixture(name)))).toEqual(expected)
     }))
 
   it.effect("a notification record without responseElements is still decoded, named by its location", () =>
@@ -500,19 +503,6 @@ describe("decodeEvent: S3's own EventBridge events and classic notifications", (
         expect((yield* created(event)).eventName).toBe(eventName)
       })
   )
-
-  it.effect("s3:TestEvent is skipped", () =>
-    Effect.gen(function*() {
-      expect(skipSummary(yield* ignored(fixture("s3-test-event.s3-doc.json")))).toEqual({
-        eventId: "5582815E1AEA5ADF",
-        reason: "not-object-created",
-        detail: "s3:TestEvent",
-        account: undefined,
-        region: undefined,
-        bucket: "tricky-bucket",
-        key: undefined
-      })
-    }))
 
   it.effect("every record of a notification becomes an item; no sequencer leaves the request id alone", () =>
     Effect.gen(function*() {
