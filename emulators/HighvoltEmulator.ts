@@ -229,7 +229,7 @@ export const start = (options: HighvoltOptions): Effect.Effect<HighvoltEmulator,
       const endpoint = route(req)
       if (endpoint === undefined) return sendText(res, 404, "404 page not found", "text/plain")
       // The JWT middleware runs before any fault the handler could meet.
-      if (endpoint !== "auth" && !auth.authorize(req)) return unauthorized(res)
+      if (endpoint !== "auth" && !auth.authorize(req)) return unauthorized(req, res)
       const fault: HttpFault | undefined = faults.take(endpoint)
       if (fault !== undefined) {
         entry.fault = describeFault(fault)
@@ -261,6 +261,7 @@ export const start = (options: HighvoltOptions): Effect.Effect<HighvoltEmulator,
       issuedTokens: auth.issuedTokens,
       setTokenTtl: auth.setTokenTtl,
       expireAllTokens: auth.expireAllTokens,
+      revokeAllTokensAtCall: auth.revokeAllTokensAtCall,
       setRateLimit: auth.setRateLimit,
       resetRateLimit: auth.resetRateLimit
     } satisfies HighvoltEmulator

@@ -99,7 +99,7 @@ export const start = (options: JsonAirOptions): Effect.Effect<JsonAirEmulator, n
       const entry = record(requests, req, res)
       const endpoint = route(req)
       if (endpoint === undefined) return sendText(res, 404, "404 page not found", "text/plain")
-      if (endpoint === "config" && !auth.authorize(req)) return unauthorized(res)
+      if (endpoint === "config" && !auth.authorize(req)) return unauthorized(req, res)
       const fault = faults.take(endpoint)
       if (fault !== undefined) {
         entry.fault = describeFault(fault)
@@ -134,6 +134,7 @@ export const start = (options: JsonAirOptions): Effect.Effect<JsonAirEmulator, n
       issuedTokens: auth.issuedTokens,
       setTokenTtl: auth.setTokenTtl,
       expireAllTokens: auth.expireAllTokens,
+      revokeAllTokensAtCall: auth.revokeAllTokensAtCall,
       setRateLimit: auth.setRateLimit,
       resetRateLimit: auth.resetRateLimit
     } satisfies JsonAirEmulator

@@ -4,7 +4,7 @@
  * 200 in both outcomes, with the verdict in the body's `code` (a quirk of the server).
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Ref, Schema, Stream } from "effect"
+import { Context, Effect, Layer, type Redacted, Ref, Schema, Stream } from "effect"
 import type { Sha256 } from "./Domain.js"
 import { apiBase, session } from "./internal/auth.js"
 import { decodeJson, execute } from "./internal/http.js"
@@ -13,6 +13,8 @@ import { ServiceError } from "./ServiceError.js"
 
 /** A submission body streamed with its exact length (see `SubmissionBody`). */
 export interface SubmitBody {
+  /** The body's `sha256` field. */
+  readonly sha256: Sha256
   readonly contentLength: number
   readonly stream: Stream.Stream<Uint8Array, unknown>
 }
@@ -39,35 +41,48 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
       yield* auth.current
 
       const queryContext = { service: "highvolt", operation: "query", timeout: "15 seconds" } as const
-      const isKnown = (sha256: Sha256) =>
-        auth.call((jwt) =>
-          execute(
-            client,
-            HttpClientRequest.post(`${base}/query`).pipe(
-              HttpClientRequest.bearerToken(jwt),
-              HttpClientRequest.bodyUnsafeJson({ sha256 })
-            ),
-            queryContext
-          ).pipe(Effect.flatMap(decodeJson(QueryAnswer, queryContext)))
-        ).pipe(
-          Effect.map((answer) => answer.code === 200),
-          Effect.withSpan("Highvolt.isKnown")
+      const query = (jwt: Redacted.Redacted<string>, sha256: Sha256) =>
+        execute(
+          client,
+          HttpClientRequest.post(`${base}/query`).pipe(
+            HttpClientRequest.bearerToken(jwt),
+            HttpClientRequest.bodyUnsafeJson({ sha256 })
+          ),
+          queryContext
+        ).pipe(Effect.flatMap(decodeJson(QueryAnswer, queryContext)), Effect.map((answer) => answer.code === 200))
+
+      const isKnown = (sha256: Sha256) => auth.call((jwt) => query(jwt, sha256)).pipe(Effect.withSpan("Highvolt.isKnown"))
+
+      const post = (jwt: Redacted.Redacted<string>, body: SubmitBody) =>
+        execute(
+          client,
+          HttpClientRequest.post(`${base}/submit`).pipe(
+            HttpClientRequest.bearerToken(jwt),
+            HttpClientRequest.bodyStream(body.stream, {
+              contentType: "application/json",
+              contentLength: body.contentLength
+            })
+          ),
+          { service: "highvolt", operation: "submit", timeout: submitTimeoutMillis(body.contentLength), answerUnused: true }
         )
 
+      // An attempt left without an answer (connection lost, timed out) may have delivered the
+      // whole body, or met a revoked token: Go answers a large body sent with a dead token by
+      // 401 and a closed connection, which reaches us as a reset, never as the 401. So the next
+      // attempt asks first: the small query gets an honest 401 (and a fresh token), and a body
+      // that landed is not sent again.
       const submit = (body: SubmitBody) =>
-        auth.call((jwt) =>
-          execute(
-            client,
-            HttpClientRequest.post(`${base}/submit`).pipe(
-              HttpClientRequest.bearerToken(jwt),
-              HttpClientRequest.bodyStream(body.stream, {
-                contentType: "application/json",
-                contentLength: body.contentLength
-              })
-            ),
-            { service: "highvolt", operation: "submit", timeout: submitTimeoutMillis(body.contentLength), answerUnused: true }
-          ).pipe(Effect.asVoid)
-        ).pipe(Effect.withSpan("Highvolt.submit"))
+        Effect.suspend(() => {
+          let unanswered = false
+          return auth.call((jwt) =>
+            Effect.gen(function*() {
+              if (unanswered && (yield* query(jwt, body.sha256))) return
+              yield* post(jwt, body).pipe(
+                Effect.tapError((e) => Effect.sync(() => (unanswered = e.reason === "transport" || e.reason === "timeout")))
+              )
+            })
+          )
+        }).pipe(Effect.withSpan("Highvolt.submit"))
 
       return { isKnown, submit }
     })

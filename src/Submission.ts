@@ -8,7 +8,7 @@
  */
 import { Chunk, Effect, Option, Stream } from "effect"
 import type { DataOriginShape } from "./DataOrigin.js"
-import type { Digests, ObjectCreated } from "./Domain.js"
+import type { Digests, ObjectCreated, Sha256 } from "./Domain.js"
 import { Base64Encoder, base64Length } from "./internal/base64.js"
 import type { OpenedObject } from "./Objects.js"
 import { type Content, type SpoolError, SpoolReadBytes, spoolThrough } from "./Spool.js"
@@ -91,6 +91,8 @@ export const fieldsOf = ({ dataOrigin, digests, event, mimetype, opened, timesta
 })
 
 export interface StreamedBody {
+  /** The body's `sha256`: a retry asks highvolt-server whether the submission already landed. */
+  readonly sha256: Sha256
   readonly contentLength: number
   /** Re-runnable: each run re-reads the content (a submit retry sends the same bytes). */
   readonly stream: Stream.Stream<Uint8Array, SpoolError>
@@ -166,6 +168,7 @@ export const submissionBody = (fields: SubmissionFields, content: Content): Stre
   )
   const suffix = Buffer.from(`"}`, "latin1")
   return {
+    sha256: fields.digests.sha256,
     contentLength: prefix.length + base64Length(content.bytes) + suffix.length,
     stream: Stream.succeed<Uint8Array>(prefix).pipe(
       Stream.concat(base64Stream(content)),

@@ -22,6 +22,9 @@ const withHighvolt = <A, E>(respond: Responder, use: (h: Highvolt["Type"]) => Ef
     return { result: yield* Fiber.join(fiber), requests: yield* Ref.get(http.requests) }
   })
 
+const tinyBody = { sha256, contentLength: 2, stream: Stream.make(new Uint8Array([123, 125])) }
+const notFound = { status: 200, body: { status: "not found", code: 404 } } as const
+
 const route = (rest: (path: string, index: number) => ReturnType<Responder>): Responder => (r, i) =>
   r.path.endsWith("/auth/token") ? token(i + 1) : rest(r.path, i)
 
@@ -74,7 +77,7 @@ describe("Highvolt", () => {
       const chunks = [body.slice(0, 10), body.slice(10)].map((s) => new TextEncoder().encode(s))
       const { result, requests } = yield* withHighvolt(
         route((_, i) => i <= 3 ? { status: 503, body: { error: "queue full" } } : { status: 200, body: { status: "queued" } }),
-        (h) => h.submit({ contentLength: Buffer.byteLength(body), stream: Stream.fromIterable(chunks) })
+        (h) => h.submit({ sha256, contentLength: Buffer.byteLength(body), stream: Stream.fromIterable(chunks) })
       )
       expect(result._tag).toBe("Right")
       const submits = requests.filter((r) => r.path.endsWith("/submit"))
@@ -96,15 +99,53 @@ describe("Highvolt", () => {
           jwts.push(fakeJwt(4_000_000_000, `jwt-${jwts.length + 1}`))
           return { status: 200, body: { access_token: jwts.at(-1), expires_in: 120 } }
         }
-        if (r.authorization !== `Bearer ${jwts[0]}`) return { status: 200, body: { status: "queued" } }
+        if (r.authorization !== `Bearer ${jwts[0]}`) return r.path.endsWith("/query") ? notFound : { status: 200, body: { status: "queued" } }
         return busy++ < 2 ? { status: 503, body: { error: "queue full" }, headers: { "retry-after": "60" } } : "reset"
       }
-      const { result, requests } = yield* withHighvolt(respond, (h) => h.submit({ contentLength: 2, stream: Stream.make(new Uint8Array([123, 125])) }))
+      const { result, requests } = yield* withHighvolt(respond, (h) => h.submit(tinyBody))
       expect(result._tag).toBe("Right")
       const submits = requests.filter((r) => r.path.endsWith("/submit"))
       expect(submits.map((r) => jwts.indexOf(r.authorization!.slice("Bearer ".length)) + 1)).toEqual([1, 1, 2])
       expect(jwts).toHaveLength(2)
     }))
+
+  describe("a submit left without an answer asks whether it landed before sending the body again", () => {
+    it.effect("it landed (found): not sent again", () =>
+      Effect.gen(function*() {
+        const { result, requests } = yield* withHighvolt(
+          route((path) => path.endsWith("/query") ? { status: 200, body: { status: "found", code: 200 } } : "reset"),
+          (h) => h.submit(tinyBody)
+        )
+        expect(result._tag).toBe("Right")
+        expect(requests.map((r) => r.path.split("/").pop())).toEqual(["token", "submit", "query"])
+        expect(JSON.parse(requests[2]!.body)).toEqual({ sha256 })
+      }))
+
+    it.effect("the token was revoked (Go's 401 and close, seen as a reset): the query's 401 brings a fresh token, then the body is sent once", () =>
+      Effect.gen(function*() {
+        let logins = 0
+        const respond: Responder = (r) => {
+          if (r.path.endsWith("/auth/token")) return token(++logins)
+          const revoked = r.authorization === `Bearer ${fakeJwt(4_000_000_000, "jwt-1")}`
+          if (r.path.endsWith("/query")) return revoked ? { status: 401, body: { error: "Session expired or invalid" } } : notFound
+          return revoked ? "reset" : { status: 200, body: { status: "queued" } }
+        }
+        const { result, requests } = yield* withHighvolt(respond, (h) => h.submit(tinyBody))
+        expect(result._tag).toBe("Right")
+        expect(requests.map((r) => r.path.split("/").pop())).toEqual(["token", "submit", "query", "token", "query", "submit"])
+        expect(requests[5]!.authorization).toBe(`Bearer ${fakeJwt(4_000_000_000, "jwt-2")}`)
+      }))
+
+    it.effect("a 503 (an answer) is retried without asking", () =>
+      Effect.gen(function*() {
+        const { result, requests } = yield* withHighvolt(
+          route((_, i) => i === 1 ? { status: 503, body: { error: "queue full" } } : { status: 200, body: { status: "queued" } }),
+          (h) => h.submit(tinyBody)
+        )
+        expect(result._tag).toBe("Right")
+        expect(requests.map((r) => r.path.split("/").pop())).toEqual(["token", "submit", "submit"])
+      }))
+  })
 
   it.effect("a re-login that fails after its own retries ends the call: logins are not retried twice over", () =>
     Effect.gen(function*() {
@@ -121,7 +162,7 @@ describe("Highvolt", () => {
     Effect.gen(function*() {
       const { result, requests } = yield* withHighvolt(
         route(() => ({ status: 200, body: { status: "queued" }, stallBody: true })),
-        (h) => h.submit({ contentLength: 2, stream: Stream.make(new Uint8Array([123, 125])) })
+        (h) => h.submit(tinyBody)
       )
       expect(result._tag).toBe("Right")
       expect(requests.filter((r) => r.path.endsWith("/submit"))).toHaveLength(1)

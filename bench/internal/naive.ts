@@ -48,7 +48,7 @@ export const naiveScan = (event: ObjectCreated) =>
       file_data: bytes.toString("base64")
     })
     const body = Buffer.from(json, "utf8")
-    yield* highvolt.submit({ contentLength: body.length, stream: Stream.succeed(body) })
+    yield* highvolt.submit({ sha256, contentLength: body.length, stream: Stream.succeed(body) })
     return { ...where, ms: ms(), outcome: "submitted", bytes: bytes.length, sha256 } as Outcome
   }).pipe(
     Effect.scoped,

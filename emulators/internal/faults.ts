@@ -18,6 +18,8 @@ export type HttpFault =
   | { readonly kind: "stall" }
   /** Waits `ms` before handling the request normally. */
   | { readonly kind: "delay"; readonly ms: number }
+  /** Handles the request normally (a submit is accepted), then drops the connection instead of answering. */
+  | { readonly kind: "answer-lost" }
 
 export interface FaultControls<E extends string> {
   /** Arms `fault` for the next `times` requests to `endpoint` (or to any endpoint). */
@@ -58,8 +60,8 @@ export const describeFault = (fault: HttpFault): string =>
   fault.kind === "status" ? `status ${fault.status}` : fault.kind === "delay" ? `delay ${fault.ms}ms` : fault.kind
 
 /**
- * Plays a fault that replaces the answer. Returns false for `delay` (after waiting): the
- * caller then handles the request normally.
+ * Plays a fault that replaces the answer. Returns false for `delay` (after waiting) and
+ * `answer-lost`: the caller then handles the request normally.
  */
 export const playFault = async (
   fault: HttpFault,
@@ -70,6 +72,14 @@ export const playFault = async (
   switch (fault.kind) {
     case "delay":
       await sleep(fault.ms)
+      return false
+    case "answer-lost":
+      // The handler does its work; the moment it starts its answer, the connection goes.
+      res.writeHead = (() => {
+        req.socket.destroy()
+        return res
+      }) as typeof res.writeHead
+      res.end = (() => res) as typeof res.end
       return false
     case "status":
       await drain(req)

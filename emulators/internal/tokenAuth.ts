@@ -30,6 +30,12 @@ export interface AuthControls {
   readonly setTokenTtl: (seconds: number) => void
   /** Invalidates every JWT issued so far (the next protected call gets 401), as if they had expired. */
   readonly expireAllTokens: () => void
+  /**
+   * Invalidates every JWT issued so far when the `n`-th protected call from now arrives (that
+   * call gets 401), as a restart with a new signing key does while calls are in flight: calls
+   * already past the JWT check finish, later ones meet the new key.
+   */
+  readonly revokeAllTokensAtCall: (n: number) => void
   readonly setRateLimit: (limit: RateLimit) => void
   /** Gives every IP a full bucket again. */
   readonly resetRateLimit: () => void
@@ -58,6 +64,8 @@ export const makeTokenAuth = (options: {
   const buckets = makeTokenBuckets(options.rateLimit)
   const issuedTokens: Array<string> = []
   const counters = options.counters
+  let protectedCalls = 0
+  let revokeAtCall: number | undefined
 
   const handleLogin = async (req: http.IncomingMessage, res: http.ServerResponse, entry: RequestRecord) => {
     counters.authRequests += 1
@@ -85,6 +93,11 @@ export const makeTokenAuth = (options: {
   }
 
   const authorize = (req: http.IncomingMessage) => {
+    protectedCalls += 1
+    if (protectedCalls === revokeAtCall) {
+      revokeAtCall = undefined
+      key = randomBytes(32)
+    }
     const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")
     const ok = match?.[1] !== undefined && Jwt.verify(key, match[1], Date.now()) !== undefined
     if (!ok) counters.unauthorized += 1
@@ -102,6 +115,10 @@ export const makeTokenAuth = (options: {
     expireAllTokens: () => {
       key = randomBytes(32)
     },
+    revokeAllTokensAtCall: (n) => {
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`revokeAllTokensAtCall: n must be a positive integer, got ${n}`)
+      revokeAtCall = protectedCalls + n
+    },
     setRateLimit: buckets.configure,
     resetRateLimit: buckets.reset
   }
@@ -115,4 +132,21 @@ export const initialAuthCounters = (): AuthCounters => ({
   unauthorized: 0
 })
 
-export const unauthorized = (res: http.ServerResponse) => sendJson(res, 401, unauthorizedBody)
+/** Go's net/http reads and discards at most this much of a body its handler left unread, to keep the connection. */
+const maxDiscardBytes = 256 * 1024
+
+/**
+ * The 401 of the JWT middleware, which never reads the body. Past 256 KiB (or of unknown
+ * length) Go answers `Connection: close` and closes the connection while the client may still
+ * be uploading: a client sees the 401 or a reset, depending on the race.
+ */
+export const unauthorized = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const declared = req.headers["content-length"]
+  const chunked = req.headers["transfer-encoding"] !== undefined
+  if (!chunked && (declared === undefined || Number(declared) <= maxDiscardBytes)) {
+    req.resume()
+    return sendJson(res, 401, unauthorizedBody)
+  }
+  res.once("finish", () => req.socket.destroy())
+  sendJson(res, 401, unauthorizedBody, { Connection: "close" })
+}

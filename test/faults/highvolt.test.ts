@@ -85,9 +85,24 @@ describe("connections that break", () => {
     const event = cloudTrail(s.object)
     answer(await app.settle(event))
     expectOneOutcome(app, event.id, "submitted")
-    expect(exchanges("/query", q)).toEqual([[0, "reset-before-response"], [200, null]])
+    // The third query: a submit left without an answer is followed by asking whether it landed.
+    expect(exchanges("/query", q)).toEqual([[0, "reset-before-response"], [200, null], [200, null]])
     expect(exchanges("/submit", sub)).toEqual([[0, "reset-before-response"], [200, null]])
     expect(submissionsOf(local.stack, s.hash)).toMatchObject([{ accepted: true, problems: [] }])
+    expectClean(local.stack, app)
+  })
+
+  it("a submit accepted whose answer is lost: the retry's query finds it, the body is not sent again", async () => {
+    const s = await seed(local.stack, "hv/answer-lost.pdf", { body: pdf("answer-lost", 2 * MiB) })
+    const q = highvoltRequests(local.stack, "/query").length
+    const sub = highvoltRequests(local.stack, "/submit").length
+    local.stack.highvolt.faults.inject("submit", { kind: "answer-lost" }, 1)
+    const event = cloudTrail(s.object)
+    answer(await app.settle(event))
+    expectOneOutcome(app, event.id, "submitted")
+    expect(exchanges("/submit", sub)).toEqual([[0, "answer-lost"]])
+    expect(exchanges("/query", q)).toEqual([[200, null], [200, null]])
+    expect(submissionsOf(local.stack, s.hash)).toMatchObject([{ accepted: true }])
     expectClean(local.stack, app)
   })
 
