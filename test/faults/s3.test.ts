@@ -30,7 +30,12 @@ import {
   watchSpool
 } from "./helpers.js"
 
-const local = useStack({ afterEach: (stack) => stack.s3.faults.clear() })
+const local = useStack({
+  afterEach: (stack) => {
+    stack.s3.faults.clear()
+    for (const account of [stack.accounts.own, ...stack.accounts.members]) stack.s3.setListBucket(account, true)
+  }
+})
 let app: Container
 
 const run = <A>(effect: Effect.Effect<A>) => Effect.runPromise(effect)
@@ -185,4 +190,31 @@ describe("the CLI", () => {
     expect(leakedSecrets(local.stack, [human.stdout, human.stderr, json.stdout, json.stderr])).toEqual([])
     expect(spoolFiles()).toEqual([])
   }, 60_000)
+})
+
+describe("a reader role without s3:ListBucket (S3 answers 403, not 404, for a missing key)", () => {
+  it("a key that does not exist: failed, not retried, the error naming the ListBucket case", async () => {
+    const member = local.stack.accounts.members[0]!
+    const s = await seed(local.stack, "s3/no-list/deleted.pdf", { account: member })
+    await run(local.stack.deleteObject(s.object.bucket, s.object.key))
+    local.stack.s3.setListBucket(member, false)
+    const event = cloudTrail(s.object)
+    const error = rejection(await app.settle(event))
+    expect(error.message).toMatch(/AccessDenied.*s3:ListBucket/)
+    expect(expectOneOutcome(app, event.id, "failed")).toMatchObject({ error: { tag: "ObjectError" } })
+    expect(getObjectCalls(local.stack, s.object.bucket, s.object.key).map((c) => [c.status, c.code])).toEqual([[403, "AccessDenied"]])
+    expectClean(local.stack, app, [error.message])
+  })
+
+  it("a CloudTrail key whose raw reading is missing (403) but whose decoded reading exists: read under the alternate key, submitted", async () => {
+    const member = local.stack.accounts.members[0]!
+    const s = await seed(local.stack, "s3/no-list/a b.pdf", { account: member })
+    local.stack.s3.setListBucket(member, false)
+    const event = cloudTrail({ ...s.object, key: "s3/no-list/a+b.pdf" })
+    answer(await app.settle(event))
+    expect(expectOneOutcome(app, event.id, "submitted")).toMatchObject({ key: "s3/no-list/a b.pdf" })
+    expect(getObjectCalls(local.stack, s.object.bucket, "s3/no-list/a+b.pdf").map((c) => c.status)).toEqual([403])
+    expect(submissionsOf(local.stack, s.hash).filter((r) => r.accepted)).toHaveLength(1)
+    expectClean(local.stack, app)
+  })
 })
