@@ -30,8 +30,10 @@ export interface HighvoltOptions {
   readonly drainEveryMs?: number | null
   /** `max_body_size` (1 GiB on the real server). */
   readonly maxBodySize?: number
-  /** The whole request must arrive within this (10 s on the real server); 0 disables it. */
+  /** Go's read, write and idle timeouts (10 s each on the real server, the default here); 0 disables one. */
   readonly readTimeoutMs?: number
+  readonly writeTimeoutMs?: number
+  readonly idleTimeoutMs?: number
 }
 
 export interface HighvoltCounters extends AuthCounters {
@@ -72,6 +74,10 @@ export interface HighvoltEmulator extends AuthControls {
   readonly requests: ReadonlyArray<RequestRecord>
   readonly queue: QueueControls
   readonly faults: FaultControls<HighvoltEndpoint>
+  /** Client connections open now, idle keep-alive ones included. */
+  readonly openConnections: () => number
+  /** Closes every idle keep-alive connection at once, as the server's idle timeout does while a Lambda is frozen. */
+  readonly closeIdleConnections: () => void
   /** Whether a hash (any kind, any case) is known: `query` answers "found" for it. */
   readonly isKnown: (hash: string) => boolean
   /** Makes `query` answer "found" for this hash, as if it had been analysed before. */
@@ -245,7 +251,11 @@ export const start = (options: HighvoltOptions): Effect.Effect<HighvoltEmulator,
         if (error instanceof BodyTooLarge) sendJson(res, 413, { error: "request body too large" })
         else if (!req.destroyed) sendJson(res, 500, { error: "internal error" })
       })
-    }, { requestTimeoutMs: options.readTimeoutMs ?? 10_000 })
+    }, {
+      readTimeoutMs: options.readTimeoutMs ?? 10_000,
+      writeTimeoutMs: options.writeTimeoutMs ?? 10_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 10_000
+    })
 
     return {
       url: server.url,
@@ -254,6 +264,8 @@ export const start = (options: HighvoltOptions): Effect.Effect<HighvoltEmulator,
       requests,
       queue,
       faults,
+      openConnections: server.openConnections,
+      closeIdleConnections: () => server.server.closeIdleConnections(),
       isKnown: (hash) => known.has(hash.toLowerCase()),
       markKnown: (hash) => {
         known.add(hash.toLowerCase())

@@ -6,6 +6,7 @@
 import type * as http from "node:http"
 import { setTimeout as sleep } from "node:timers/promises"
 import { drain, sendJson } from "./jsonHttp.js"
+import { dropAnswerWhen } from "./loopbackServer.js"
 
 export type HttpFault =
   /** Reads the request, then answers `status` (with the server's usual body for it unless `body` is given). */
@@ -75,11 +76,7 @@ export const playFault = async (
       return false
     case "answer-lost":
       // The handler does its work; the moment it starts its answer, the connection goes.
-      res.writeHead = (() => {
-        req.socket.destroy()
-        return res
-      }) as typeof res.writeHead
-      res.end = (() => res) as typeof res.end
+      dropAnswerWhen(req, res, () => true)
       return false
     case "status":
       await drain(req)

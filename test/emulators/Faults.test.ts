@@ -118,12 +118,46 @@ describe("local stack: fault injection", () => {
           req.write(body.slice(0, 20)) // …and the rest never comes
         })
       )
-      // Node answers 408 (Go would just close): either way the submission is lost, never half-accepted.
-      expect(result.ok ? result.v : result.code).toBe(408)
+      // As Go does: the connection is closed, no 408; the submission is lost, never half-accepted.
+      expect(result.ok ? result.v : result.code).toBe("ECONNRESET")
       expect(hv.counters.accepted).toBe(0)
-      // The server notices the closed connection just after the client got its 408.
       yield* Effect.sleep("20 millis").pipe(Effect.repeat({ until: () => hv.submissions.length > 0, times: 100 }))
       expect(hv.submissions[0]).toMatchObject({ accepted: false, status: 0, problems: ["client went away after 20 bytes"] })
+    }))
+
+  it.scopedLive("highvolt: an answer begun after the write timeout is never sent, the connection closes instead", () =>
+    Effect.gen(function*() {
+      const stack = yield* LocalStack.start({ defaultBuckets: false, highvolt: { writeTimeoutMs: 300 } })
+      const hv = stack.highvolt
+      const jwt = yield* Effect.promise(() => login(hv.url, "highvolt", stack.highvoltPat))
+      hv.faults.inject("query", { kind: "delay", ms: 500 }, 1)
+      const late = yield* outcome(() => postJson(`${hv.url}/api/v1/highvolt/query`, { sha256: "a".repeat(64) }, jwt))
+      expect(late.ok ? late.v!.status : late.code).toBe("ECONNRESET")
+      const inTime = yield* outcome(() => postJson(`${hv.url}/api/v1/highvolt/query`, { sha256: "a".repeat(64) }, jwt))
+      expect(inTime.ok && inTime.v!.json).toEqual({ status: "not found", code: 404 })
+    }))
+
+  it.scopedLive("highvolt: a keep-alive connection idle past the idle timeout is closed by the server", () =>
+    Effect.gen(function*() {
+      const stack = yield* LocalStack.start({ defaultBuckets: false, highvolt: { idleTimeoutMs: 300 } })
+      const hv = stack.highvolt
+      const agent = new http.Agent({ keepAlive: true })
+      yield* Effect.addFinalizer(() => Effect.sync(() => agent.destroy()))
+      const closed = yield* Effect.promise(() =>
+        new Promise<number>((resolve, reject) => {
+          const req = http.request(`${hv.url}/api/v1/highvolt/query`, { method: "POST", agent }, (res) => {
+            res.resume()
+            res.once("end", () => {
+              const idleSince = Date.now()
+              req.socket!.once("close", () => resolve(Date.now() - idleSince))
+            })
+          })
+          req.on("error", reject)
+          req.end("{}")
+        })
+      )
+      expect(closed).toBeGreaterThanOrEqual(250)
+      expect(closed).toBeLessThan(2_000)
     }))
 
   it.scopedLive("JSONAir: down refuses connections until up; config faults", () =>

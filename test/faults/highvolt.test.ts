@@ -136,6 +136,34 @@ describe("connections that break", () => {
   }, 40_000)
 })
 
+describe("keep-alive connections (the server closes one idle for 10 s, silently)", () => {
+  it("our idle connections are closed before the server's 10 s: none is left for a request to meet as it closes", async () => {
+    const s = await seed(local.stack, "hv/idle.pdf")
+    answer(await app.settle(cloudTrail(s.object)))
+    expect(local.stack.highvolt.openConnections()).toBeGreaterThan(0)
+    await new Promise((resolve) => setTimeout(resolve, 6_000))
+    expect(local.stack.highvolt.openConnections()).toBe(0)
+    const next = await seed(local.stack, "hv/after-idle.pdf")
+    const event = cloudTrail(next.object)
+    answer(await app.settle(event))
+    expectOneOutcome(app, event.id, "submitted")
+    expectClean(local.stack, app)
+  }, 20_000)
+
+  it("after a freeze in which the server closed every connection: the first event's calls go through", async () => {
+    const s = await seed(local.stack, "hv/frozen.pdf")
+    answer(await app.settle(cloudTrail(s.object)))
+    const from = local.stack.highvolt.requests.length
+    local.stack.highvolt.closeIdleConnections()
+    const next = await seed(local.stack, "hv/thawed.pdf")
+    const event = cloudTrail(next.object)
+    answer(await app.settle(event))
+    expectOneOutcome(app, event.id, "submitted")
+    expect(local.stack.highvolt.requests.slice(from).map((r) => [r.path.split("/").pop(), r.status])).toEqual([["query", 200], ["submit", 200]])
+    expectClean(local.stack, app)
+  })
+})
+
 describe("tokens", () => {
   it("every token revoked under an SQS batch of 10: one re-login, all ten submitted", async () => {
     const seeded = await Promise.all(Array.from({ length: 10 }, (_, i) => seed(local.stack, `hv/revoked/${i}.pdf`)))
