@@ -228,7 +228,8 @@ describe("the member reader role", () => {
     expect(config.resources.get("aws_cloudformation_stack_set.reader")?.body["parameters"]).toEqual({
       ScannerRoleArn: "${aws_iam_role.scanner.arn}",
       ExternalId: "${local.external_id}",
-      ReaderRoleName: "${var.reader_role_name}"
+      ReaderRoleName: "${var.reader_role_name}",
+      EnableBackfill: "${tostring(var.enable_backfill)}"
     })
   })
 
