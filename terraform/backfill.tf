@@ -138,7 +138,7 @@ data "aws_iam_policy_document" "backfill_bucket" {
       "${aws_s3_bucket.backfill[0].arn}/*",
     ]
     principals {
-      type        = "*"
+      type        = "AWS"
       identifiers = ["*"]
     }
     condition {
