@@ -2,9 +2,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { Effect, Layer, Option, Ref } from "effect"
+import * as fc from "fast-check"
 import { Credentials, CredentialsError } from "../src/Credentials.js"
 import type { BatchResponse } from "../src/BatchResponse.js"
 import { handle } from "../src/Invocation.js"
+import { manifestKey } from "../src/internal/events/keys.js"
 import { emfDocument } from "../src/Metrics.js"
 import type { Outcome } from "../src/Outcome.js"
 import { OutcomeLog } from "../src/OutcomeLog.js"
@@ -44,6 +46,26 @@ const job = (tasks: ReadonlyArray<Record<string, unknown>>, userArguments: unkno
   tasks
 })
 const task = (taskId: string, s3Key: string, extra: Record<string, unknown> = {}) => ({ taskId, s3Bucket: "b", s3Key, s3VersionId: null, ...extra })
+
+describe("manifest keys", () => {
+  it("any key, URL-encoded as S3 Inventory writes it (space as '+') or percent-encoded only, reads back as itself", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }), (name) => {
+        const percent = encodeURIComponent(name)
+        const inventory = percent.replaceAll("%20", "+")
+        expect(manifestKey(inventory).primary).toBe(name)
+        expect(manifestKey(percent).primary).toBe(name)
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it("an unencoded '+' is the alternate reading; a malformed escape is taken as is", () => {
+    expect(manifestKey("a+b.pdf")).toMatchObject({ primary: "a b.pdf", alternate: Option.some("a+b.pdf") })
+    expect(manifestKey("a%2Bb.pdf")).toMatchObject({ primary: "a+b.pdf", alternate: Option.none() })
+    expect(manifestKey("100%.pdf")).toMatchObject({ primary: "100%.pdf", alternate: Option.none() })
+  })
+})
 
 describe("S3 Batch Operations jobs", () => {
   it.live("schema 2.0: the URL-encoded key is read under its true name, the answer has the job's shape", () =>
