@@ -37,7 +37,8 @@ export const leavesTimeFor = (delay: Duration.Duration): Effect.Effect<boolean> 
 export const within = (budgetMs: number) =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DeadlineExceeded, R> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    self.pipe(
+    // No time left: fail before starting, rather than race a zero timer against fast work.
+    budgetMs <= 0 ? Effect.fail(new DeadlineExceeded({ budgetMs: 0 })) : self.pipe(
       Effect.timeoutFail({ duration: Duration.millis(Math.max(0, budgetMs)), onTimeout: () => new DeadlineExceeded({ budgetMs }) }),
       Effect.locally(currentDeadline, Option.some(now + budgetMs))
     ))

@@ -57,7 +57,7 @@ export class ObjectKey extends Schema.Class<ObjectKey>("ObjectKey")({
 }
 
 /** Which input shape an event arrived in. */
-export const EventShape = Schema.Literal("cloudtrail", "s3-eventbridge", "s3-notification")
+export const EventShape = Schema.Literal("cloudtrail", "s3-eventbridge", "s3-notification", "s3-batch-operations")
 export type EventShape = typeof EventShape.Type
 
 /** One object creation to scan: everything the per-event program needs, already validated. */

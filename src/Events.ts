@@ -6,10 +6,12 @@
  * Shapes: (1) a CloudTrail S3 data event in its EventBridge envelope (the primary path), a bare
  * CloudTrail record, or a CloudTrail log file `{"Records":[…]}`; (2) S3's own EventBridge
  * "Object Created" event; (3) a classic S3 notification `{"Records":[…]}` (and `s3:TestEvent`);
- * (4) an SQS batch whose bodies are any of these.
+ * (4) an SQS batch whose bodies are any of these; (5) an S3 Batch Operations job (`BatchJob`).
  */
 import { Effect, Either, ParseResult, Predicate, Schema } from "effect"
+import type { BatchJob } from "./BatchJob.js"
 import type { AccountId, EventItem } from "./Domain.js"
+import { decodeBatchJob, isBatchJob } from "./internal/events/batchOperations.js"
 import { Event } from "./internal/events/event.js"
 import { eventIdOf, formatIssue } from "./internal/events/issue.js"
 import { ReplayItem } from "./internal/events/replay.js"
@@ -63,10 +65,22 @@ export interface SqsMessage {
 export type Invocation =
   | { readonly _tag: "Single"; readonly items: ReadonlyArray<EventItem> }
   | { readonly _tag: "SqsBatch"; readonly messages: ReadonlyArray<SqsMessage> }
+  | { readonly _tag: "BatchJob"; readonly job: BatchJob }
 
-/** What a Lambda invocation carries: a single event (shapes 1–3) or an SQS batch whose bodies are such events (a bad body fails only its message). */
+/**
+ * What a Lambda invocation carries: a single event (shapes 1–3), an SQS batch whose bodies are
+ * such events (a bad body fails only its message), or an S3 Batch Operations job (a bad task or
+ * bad job arguments fail only the tasks concerned; only a bad envelope fails the invocation).
+ */
 export const decodeInvocation: (input: unknown, ctx: DecodeContext) => Effect.Effect<Invocation, InvalidEvent> = Effect
   .fn("Events.decodeInvocation")(function*(input: unknown, ctx: DecodeContext) {
+    if (isBatchJob(input)) {
+      const job = yield* Either.match(decodeBatchJob(input), {
+        onLeft: (issue) => Effect.fail(new InvalidEvent({ message: formatIssue(issue, "event"), ...invocationIdOf(input) })),
+        onRight: Effect.succeed
+      })
+      return { _tag: "BatchJob", job } as const
+    }
     if (!isSqsBatch(input)) {
       const items = yield* decodeOne(input, ctx)
       return { _tag: "Single", items } as const
@@ -85,11 +99,24 @@ export const decodeInvocation: (input: unknown, ctx: DecodeContext) => Effect.Ef
  * decoding (a cold start): an SQS batch's message ids (what Lambda hands back), or the event's id.
  */
 export const invocationIdsOf = (input: unknown): ReadonlyArray<string> =>
-  isSqsBatch(input)
+  isBatchJob(input)
+    ? batchTaskIdsOf(input)
+    : isSqsBatch(input)
     ? (input as { readonly Records: ReadonlyArray<unknown> }).Records.map((record) =>
       Predicate.hasProperty(record, "messageId") && typeof record.messageId === "string" ? record.messageId : "unknown"
     )
     : [eventIdOf(input) ?? "unknown"]
+
+/** A job's invocation id, for the log line of a job that is not one. */
+const invocationIdOf = (input: unknown): { readonly eventId?: string } =>
+  Predicate.hasProperty(input, "invocationId") && typeof input.invocationId === "string" && input.invocationId.length <= 256
+    ? { eventId: input.invocationId }
+    : {}
+
+const batchTaskIdsOf = (input: unknown): ReadonlyArray<string> =>
+  Predicate.hasProperty(input, "tasks") && Array.isArray(input.tasks)
+    ? input.tasks.map((task: unknown) => Predicate.hasProperty(task, "taskId") && typeof task.taskId === "string" ? task.taskId : "unknown")
+    : ["unknown"]
 
 /** For the replay CLI: one item of a replay file — any shape above, or an SQS message as `aws sqs receive-message` prints it ({MessageId, Body}), an EventBridge archive/replay record, or a Lambda on-failure destination record ({requestContext, requestPayload, ...}) wrapping one. */
 export const decodeReplayItem: (input: unknown, ctx: DecodeContext) => Effect.Effect<ReadonlyArray<EventItem>, InvalidEvent> =

@@ -1,9 +1,12 @@
 /**
  * One Lambda invocation: decode what arrived, scan every item, record each outcome as it ends.
  * A single event whose scan failed fails the invocation (Lambda retries it, then hands it to
- * the on-failure destination); an SQS batch reports only its failed messages.
+ * the on-failure destination); an SQS batch reports only its failed messages; an S3 Batch
+ * Operations job answers one result per task and never fails for a task.
  */
 import { Effect, Either, Schema } from "effect"
+import type { BatchJob } from "./BatchJob.js"
+import { type BatchResponse, invalidTaskOutcome, respond, resultOf } from "./BatchResponse.js"
 import { Credentials } from "./Credentials.js"
 import type { EventItem } from "./Domain.js"
 import { decodeInvocation, type InvalidEvent } from "./Events.js"
@@ -40,14 +43,34 @@ export type InvocationServices = ScanServices | Credentials | OutcomeLog
 const invalidOutcome = (error: InvalidEvent): Outcome => ({
   eventId: error.eventId ?? "unknown",
   ms: 0,
+  source: "realtime",
   outcome: "failed",
-  error: { tag: error._tag, message: error.message }
+  error: { tag: error._tag, message: error.message, transient: false }
 })
 
 const describe = (outcome: Outcome): string =>
   outcome.outcome === "failed"
     ? `${outcome.eventId} ${outcome.bucket ?? "?"}/${outcome.key ?? "?"}: ${outcome.error.tag}: ${outcome.error.message}`
     : outcome.eventId
+
+/**
+ * Every task of a Batch Operations job through the same per-event program, as a backfill; a task
+ * that could not be decoded gets its outcome line and its `PermanentFailure` all the same.
+ */
+const answerJob = (job: BatchJob, options: { readonly deadline?: number }) =>
+  Effect.gen(function*() {
+    const log = yield* OutcomeLog
+    const results = yield* Effect.forEach(
+      job.tasks,
+      (task) =>
+        Either.match(task.scan, {
+          onLeft: (invalid) => Effect.succeed(invalidTaskOutcome(invalid)),
+          onRight: (item) => scanItem(item, { ...options, source: "backfill" })
+        }).pipe(Effect.tap(log.record), Effect.map((outcome) => resultOf(task.taskId, outcome))),
+      { concurrency: scanConcurrency }
+    )
+    return respond(job, results) satisfies BatchResponse as BatchResponse
+  }).pipe(Effect.withSpan("Invocation.answerJob", { attributes: { jobId: job.jobId, tasks: job.tasks.length } }))
 
 export const handle = (input: unknown, options: { readonly deadline?: number } = {}) =>
   Effect.gen(function*() {
@@ -60,6 +83,8 @@ export const handle = (input: unknown, options: { readonly deadline?: number } =
       Effect.tapError((error) => log.record(invalidOutcome(error))),
       Effect.mapError((error) => new InvocationFailed({ failures: [`invalid event: ${error.message}`] }))
     )
+
+    if (invocation._tag === "BatchJob") return yield* answerJob(invocation.job, options)
 
     if (invocation._tag === "Single") {
       const outcomes = yield* scanAll(invocation.items)

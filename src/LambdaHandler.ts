@@ -5,9 +5,11 @@
  * A build that failed is discarded, so the next invocation tries again; `dispose` (wired to
  * SIGTERM by the entry point) releases clients and spool files.
  */
-import { Layer, ManagedRuntime, Option } from "effect"
+import { Either, Layer, ManagedRuntime, Option } from "effect"
+import { notStarted } from "./BatchResponse.js"
 import { currentDeadline } from "./Deadline.js"
 import { invocationIdsOf } from "./Events.js"
+import { decodeBatchJob, isBatchJob } from "./internal/events/batchOperations.js"
 import { handle, type InvocationServices } from "./Invocation.js"
 
 /** Stop this long before Lambda's own timeout, to record outcomes and fail cleanly. */
@@ -56,7 +58,12 @@ export const makeHandler = <E>(layer: Layer.Layer<InvocationServices, E>): Lambd
   const handler = async (event: unknown, context: LambdaContext) => {
     const deadline = Date.now() + context.getRemainingTimeInMillis() - safetyMarginMs
     const build = runtimeFor(deadline)
-    const runtime = await beforeDeadline(build.ready, deadline, "cold start").catch((error) => {
+    const started = await beforeDeadline(build.ready, deadline, "cold start").then(
+      (runtime) => Either.right(runtime),
+      (error: unknown) => Either.left(error)
+    )
+    if (Either.isLeft(started)) {
+      const error = plainError(started.left)
       // A build that missed its deadline is abandoned, its requests interrupted: it would only
       // stop at its own timeouts (15 s a call), and the next invocation would wait for it.
       if (building === build) {
@@ -65,10 +72,13 @@ export const makeHandler = <E>(layer: Layer.Layer<InvocationServices, E>): Lambd
       }
       // No outcome line can be written for events never taken: this line accounts for them.
       const eventIds = invocationIdsOf(event)
-      console.error(JSON.stringify({ level: "ERROR", message: "cold start failed", error: plainError(error).message, events: eventIds.length, eventIds }))
-      throw plainError(error)
-    })
-    return runtime.runPromise(handle(event, { deadline })).catch((error) => {
+      console.error(JSON.stringify({ level: "ERROR", message: "cold start failed", error: error.message, events: eventIds.length, eventIds }))
+      // A Batch Operations job is answered, not failed: every task a TemporaryFailure, retried by the job.
+      const job = isBatchJob(event) ? Either.getRight(decodeBatchJob(event)) : Option.none()
+      if (Option.isSome(job)) return notStarted(job.value, error.message)
+      throw error
+    }
+    return started.right.runPromise(handle(event, { deadline })).catch((error) => {
       throw plainError(error)
     })
   }

@@ -29,7 +29,16 @@ export interface FailureDetail {
   /** The error's `_tag`: `ObjectError`, `CredentialsError`, `ServiceError`, `DeadlineExceeded`, … */
   readonly tag: string
   readonly message: string
+  /**
+   * Whether trying the event again later may succeed: throttling, 5xx, no answer, the deadline.
+   * S3 Batch Operations retries such a task (`TemporaryFailure`); the rest are `PermanentFailure`.
+   */
+  readonly transient: boolean
 }
+
+/** What started the scan: an event as it happened, or a backfill of what already existed (S3 Batch Operations). */
+export const sources = ["realtime", "backfill"] as const
+export type Source = typeof sources[number]
 
 /** How an event ended, before its duration is known. */
 export type Ending =
@@ -42,7 +51,7 @@ export type Ending =
     | { readonly outcome: "failed"; readonly error: FailureDetail }
   )
 
-export type Outcome = Ending & { readonly ms: number }
+export type Outcome = Ending & { readonly ms: number; readonly source: Source }
 
 export const isFailed = (outcome: Outcome): outcome is Extract<Outcome, { outcome: "failed" }> => outcome.outcome === "failed"
 
@@ -59,9 +68,14 @@ const unreadable = new Set<ObjectErrorReason>(["not-found", "archived", "sse-c"]
 const isUnreadable = (error: unknown): error is ObjectError & { readonly reason: "not-found" | "archived" | "sse-c" } =>
   Predicate.isTagged(error, "ObjectError") && unreadable.has((error as ObjectError).reason)
 
+/** Errors say whether a retry can help (`transient`); running out of time always can. */
+const isTransient = (error: { readonly _tag: string }): boolean =>
+  error._tag === "DeadlineExceeded" || (Predicate.hasProperty(error, "transient") && error.transient === true)
+
 const failureOf = (error: { readonly _tag: string; readonly message: string }): FailureDetail => ({
   tag: error._tag,
-  message: error.message
+  message: error.message,
+  transient: isTransient(error)
 })
 
 /**
@@ -93,7 +107,7 @@ export const settle = (where: Location) =>
       Effect.succeed({
         ...where,
         outcome: "failed",
-        error: { tag: "Defect", message: Cause.pretty(Cause.die(defect)).split("\n")[0] ?? "defect" }
+        error: { tag: "Defect", message: Cause.pretty(Cause.die(defect)).split("\n")[0] ?? "defect", transient: false }
       } as const)
     ),
     // What is left is an interruption that is not this event's own (for that, no handler runs):
@@ -103,7 +117,7 @@ export const settle = (where: Location) =>
       Effect.succeed({
         ...where,
         outcome: "failed",
-        error: { tag: "Interrupted", message: "work this event waited on, shared with another event, was cancelled" }
+        error: { tag: "Interrupted", message: "work this event waited on, shared with another event, was cancelled", transient: true }
       } as const)
     )
   )

@@ -18,7 +18,7 @@ import { Highvolt } from "./Highvolt.js"
 import { InFlight } from "./InFlight.js"
 import * as Mime from "./Mime.js"
 import { ObjectError, Objects, type OpenedObject } from "./Objects.js"
-import { type Completed, type Ending, type Location, type Outcome, settle, Skipped } from "./Outcome.js"
+import { type Completed, type Ending, type Location, type Outcome, settle, Skipped, type Source } from "./Outcome.js"
 import * as Retry from "./Retry.js"
 import { ScannerConfig } from "./ScannerConfig.js"
 import type { Content, Spool } from "./Spool.js"
@@ -39,9 +39,12 @@ interface ReadObject {
 /**
  * The outcome of one event item. Never fails: every way it can end is an outcome. With a
  * `deadline` (epoch ms), the scan stops in time and fails with `DeadlineExceeded` rather than
- * being killed by Lambda.
+ * being killed by Lambda. `source` (default `realtime`) says what asked for the scan.
  */
-export const scanItem = (item: EventItem, options: { readonly deadline?: number } = {}): Effect.Effect<Outcome, never, ScanServices> =>
+export const scanItem = (
+  item: EventItem,
+  options: { readonly deadline?: number; readonly source?: Source } = {}
+): Effect.Effect<Outcome, never, ScanServices> =>
   Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
     const ended: Ending = item._tag === "Ignored"
@@ -50,7 +53,7 @@ export const scanItem = (item: EventItem, options: { readonly deadline?: number 
         options.deadline === undefined ? (self) => self : Deadline.until(options.deadline),
         settle(locationOf(item))
       )
-    return { ...ended, ms: (yield* Clock.currentTimeMillis) - started } as Outcome
+    return { ...ended, ms: (yield* Clock.currentTimeMillis) - started, source: options.source ?? "realtime" } as Outcome
   }).pipe(Effect.withSpan("Scan.scanItem", { attributes: { eventId: item.eventId } }))
 
 /** One object's scan, from its event to its verdict; skips and failures are typed errors. */

@@ -83,3 +83,18 @@ output "dashboard_url" {
   description = "CloudWatch dashboard of the scanner."
   value       = "https://${var.region}.console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards:name=${aws_cloudwatch_dashboard.scanner.dashboard_name}"
 }
+
+output "backfill_function_arn" {
+  description = "The function S3 Batch Operations backfill jobs invoke (null unless enable_backfill)."
+  value       = one(aws_lambda_function.backfill[*].arn)
+}
+
+output "backfill_job_role_arn" {
+  description = "The role to create S3 Batch Operations backfill jobs with (null unless enable_backfill)."
+  value       = one(aws_iam_role.batch_operations[*].arn)
+}
+
+output "backfill_bucket" {
+  description = "Where backfill manifests (manifests/) and completion reports (reports/) go (null unless enable_backfill)."
+  value       = one(aws_s3_bucket.backfill[*].bucket)
+}

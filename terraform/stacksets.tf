@@ -100,6 +100,7 @@ resource "aws_cloudformation_stack_set" "reader" {
     ScannerRoleArn = aws_iam_role.scanner.arn
     ExternalId     = local.external_id
     ReaderRoleName = var.reader_role_name
+    EnableBackfill = tostring(var.enable_backfill)
   }
 
   auto_deployment {

@@ -181,6 +181,34 @@ variable "lambda_reserved_concurrency" {
   }
 }
 
+variable "enable_backfill" {
+  description = "Create what backfilling existing objects needs (issue 12): a separate backfill function with its own reserved concurrency, the S3 Batch Operations job role, the report bucket, and listing permissions for the member reader role."
+  type        = bool
+  default     = false
+}
+
+variable "backfill_reserved_concurrency" {
+  description = "Reserved concurrency of the backfill function: the most backfill scans at once, taken from the account's pool but never from the real-time function's own reservation."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.backfill_reserved_concurrency >= 1 && var.backfill_reserved_concurrency <= 1000 && floor(var.backfill_reserved_concurrency) == var.backfill_reserved_concurrency
+    error_message = "backfill_reserved_concurrency must be a whole number from 1 to 1000 (0 would disable the function)."
+  }
+}
+
+variable "backfill_report_retention_days" {
+  description = "Days Batch Operations completion reports and uploaded manifests are kept in the report bucket before they expire."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.backfill_report_retention_days >= 1 && var.backfill_report_retention_days <= 3650 && floor(var.backfill_report_retention_days) == var.backfill_report_retention_days
+    error_message = "backfill_report_retention_days must be a whole number from 1 to 3650."
+  }
+}
+
 variable "lambda_subnet_ids" {
   description = "Subnets to attach the Lambda to when highvolt-server or JSONAir are only reachable privately (empty: no VPC). The subnets need a NAT gateway or VPC endpoints for STS, S3 and Secrets Manager."
   type        = list(string)

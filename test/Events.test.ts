@@ -613,6 +613,27 @@ describe("decodeInvocation", () => {
       if (invocation._tag === "Single") expect(asCreated(single(invocation.items)).key.primary).toBe("test.png")
     }))
 
+  it.effect("an S3 Batch Operations job: each task an ObjectCreated of the job's account and Region, its key URL-decoded", () =>
+    Effect.gen(function*() {
+      const invocation = yield* decodeInvocation(fixture("s3-batch-operations-job-v2.synthetic.json"), ctx)
+      if (invocation._tag !== "BatchJob") return expect.fail("expected a Batch Operations job")
+      expect(invocation.job).toMatchObject({ schemaVersion: "2.0", jobId: "f3cc4f60-61f6-4a2b-8a21-d07600c373ce" })
+      const [task] = invocation.job.tasks
+      const item = Either.getOrThrow(task!.scan)
+      expect(item).toMatchObject({ eventId: "dGFza2lkZ29lc2hlcmUK", shape: "s3-batch-operations", account: "222222222222", region: "eu-west-1", bucket: "tricky-bucket" })
+      expect(item.key.primary).toBe("docs/a b+c%20 ü.pdf")
+      expect(item.versionId).toEqual(Option.none())
+      expect(invocationIdsOf(fixture("s3-batch-operations-job-v2.synthetic.json"))).toEqual(["dGFza2lkZ29lc2hlcmUK"])
+    }))
+
+  it.effect("a Batch Operations envelope that is not one fails the invocation, naming the field", () =>
+    Effect.gen(function*() {
+      const job = fixture("s3-batch-operations-job-v2.synthetic.json")
+      delete job.invocationId
+      const error = yield* Effect.flip(decodeInvocation(job, ctx))
+      expect(error.message).toBe("invocationId: is missing")
+    }))
+
   it.effect("an SQS batch: every body decoded on its own, a bad body fails only its message", () =>
     Effect.gen(function*() {
       const outcomes = yield* batchOutcomes("sqs-batch.synthetic.json", (item) => item._tag === "ObjectCreated" ? item.key.primary : item.detail)

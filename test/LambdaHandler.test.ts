@@ -53,6 +53,29 @@ describe("makeHandler", () => {
     await lambda.dispose()
   })
 
+  it("a failed cold start answers a Batch Operations job, every task a TemporaryFailure (the job retries them), instead of failing", async () => {
+    const app = counted((n) => n === 1)
+    const lambda = makeHandler(app.layer)
+    const job = {
+      invocationSchemaVersion: "2.0",
+      invocationId: "inv",
+      job: { id: "j", userArguments: { accountId: "222222222222", region: "eu-west-1" } },
+      tasks: [{ taskId: "t1", s3Bucket: "tricky-bucket", s3Key: "docs/a+b%2Bc%252B+%C3%BC.pdf", s3VersionId: null }, { taskId: "t2", s3Bucket: "b", s3Key: "k" }]
+    }
+    await expect(lambda.handler(job, context())).resolves.toEqual({
+      invocationSchemaVersion: "2.0",
+      treatMissingKeysAs: "PermanentFailure",
+      invocationId: "inv",
+      results: [
+        { taskId: "t1", resultCode: "TemporaryFailure", resultString: "cold start failed: JSONAir unreachable" },
+        { taskId: "t2", resultCode: "TemporaryFailure", resultString: "cold start failed: JSONAir unreachable" }
+      ]
+    })
+    // The next invocation builds again and scans.
+    await expect(lambda.handler(job, context())).resolves.toMatchObject({ results: [{ taskId: "t1", resultCode: "Succeeded" }, { taskId: "t2" }] })
+    await lambda.dispose()
+  })
+
   it("a failed event rejects with a plain Error carrying our message", async () => {
     const app = counted(() => false)
     const lambda = makeHandler(app.layer)

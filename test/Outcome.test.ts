@@ -35,7 +35,7 @@ describe("settle", () => {
   it("any other error is a failure with its tag and message", async () => {
     const error = new ServiceError({ service: "highvolt", operation: "submit", reason: "status", status: 500, detail: "HTTP 500" })
     const ending: Ending = await settled(Effect.fail(error))
-    expect(ending).toEqual({ ...where, outcome: "failed", error: { tag: "ServiceError", message: error.message } })
+    expect(ending).toEqual({ ...where, outcome: "failed", error: { tag: "ServiceError", message: error.message, transient: true } })
   })
 
   it("a defect is a failure, not a crash", async () => {

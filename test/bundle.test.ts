@@ -7,10 +7,11 @@
  */
 import { execFile, execFileSync } from "node:child_process"
 import { promisify } from "node:util"
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Exit, Scope } from "effect"
+import { unzipSync } from "fflate"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cloudTrail } from "../emulators/EventFactory.js"
 import { canaryMarker, defaults } from "../emulators/Fixtures.js"
@@ -68,6 +69,59 @@ describe("the Lambda bundle", () => {
     expect(outcomes[0]).toMatchObject({ Outcome: "submitted", key: "bundle/check.pdf", account: member, Events: 1 })
     expect(stack.highvolt.submissions.at(-1)?.accepted).toBe(true)
     for (const secret of stack.secretValues()) expect(run.stdout + run.stderr).not.toContain(secret)
+  }, 60_000)
+})
+
+describe("the Lambda zip", () => {
+  it("index.handler from dist/lambda.zip answers an S3 Batch Operations 2.0 job: one result per task, EMF lines with Source backfill", async () => {
+    // Unpacked as Lambda unpacks it, and loaded from there: what is deployed, not the build folder.
+    const unpacked = mkdtempSync(join(tmpdir(), "hv-lambda-zip-"))
+    try {
+      for (const [name, bytes] of Object.entries(unzipSync(readFileSync(join(root, "dist/lambda.zip"))))) {
+        if (name.endsWith("/")) continue
+        mkdirSync(join(unpacked, name, ".."), { recursive: true })
+        writeFileSync(join(unpacked, name), bytes)
+      }
+      const member = stack.accounts.members[1]!
+      const region = stack.regions[0]!
+      const bucket = stack.bucketName(member, region)
+      await Effect.runPromise(stack.putObject({ bucket, key: "bundle/batch job.pdf", body: "%PDF-1.4\nbatch job\n" }))
+      const job = {
+        invocationSchemaVersion: "2.0",
+        invocationId: "bundle-invocation",
+        job: { id: "bundle-job", userArguments: { accountId: member, region } },
+        tasks: [
+          { taskId: "t-found", s3Bucket: bucket, s3Key: "bundle/batch+job.pdf", s3VersionId: null },
+          { taskId: "t-bad", s3Bucket: "not/a/bucket", s3Key: "x", s3VersionId: null }
+        ]
+      }
+      const script = `
+        const { handler } = await import(${JSON.stringify(join(unpacked, "index.mjs"))})
+        const result = await handler(JSON.parse(process.env.EVENT), { getRemainingTimeInMillis: () => 30000 })
+        console.error("RESULT " + JSON.stringify(result))
+        process.exit(0)`
+      const run = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+        env: { PATH: process.env["PATH"], NODE_NO_WARNINGS: "1", ...stack.env, EVENT: JSON.stringify(job) },
+        encoding: "utf8",
+        timeout: 60_000
+      })
+      const result = JSON.parse(run.stderr.split("\n").find((l) => l.startsWith("RESULT "))!.slice("RESULT ".length))
+      expect(result).toEqual({
+        invocationSchemaVersion: "2.0",
+        treatMissingKeysAs: "PermanentFailure",
+        invocationId: "bundle-invocation",
+        results: [
+          { taskId: "t-found", resultCode: "Succeeded", resultString: "submitted" },
+          { taskId: "t-bad", resultCode: "PermanentFailure", resultString: expect.stringMatching(/^InvalidTask: tasks\[1\]\.s3Bucket: not an S3 bucket name/) }
+        ]
+      })
+      const emf = run.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => "_aws" in l)
+      // Lines are written as tasks end, in any order.
+      expect(emf.map((l) => [l["eventId"], l["Outcome"], l["Source"]]).sort()).toEqual([["t-bad", "failed", "backfill"], ["t-found", "submitted", "backfill"]])
+      for (const secret of stack.secretValues()) expect(run.stdout + run.stderr).not.toContain(secret)
+    } finally {
+      rmSync(unpacked, { recursive: true, force: true })
+    }
   }, 60_000)
 })
 

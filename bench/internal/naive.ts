@@ -22,7 +22,7 @@ export const naiveScan = (event: ObjectCreated) =>
     const highvolt = yield* Highvolt
     const dataOrigin = yield* DataOrigin
     const started = yield* Clock.currentTimeMillis
-    const where = { eventId: event.eventId, account: event.account, region: event.region, bucket: event.bucket, key: event.key.primary }
+    const where = { eventId: event.eventId, source: "realtime" as const, account: event.account, region: event.region, bucket: event.bucket, key: event.key.primary }
     const opened = yield* objects.open(event)
     const bytes = Buffer.concat(Chunk.toReadonlyArray(yield* Stream.runCollect(opened.body)))
     const mimetype = yield* Mime.detect(bytes.subarray(0, Mime.HEAD_BYTES))

@@ -29,8 +29,9 @@ export interface ReplayOptions {
 const failed = (label: string, tag: string, message: string): Outcome => ({
   eventId: label,
   ms: 0,
+  source: "realtime",
   outcome: "failed",
-  error: { tag, message: `${label}: ${message}` }
+  error: { tag, message: `${label}: ${message}`, transient: false }
 })
 
 export const replay = (

@@ -50,6 +50,7 @@ const sampleParameters: Readonly<Record<string, string>> = {
   ScannerRoleArn: "arn:aws:iam::111122223333:role/highvolt-aws-s3-lambda-role",
   ExternalId: "0f8fad5b-d9cb-469f-a165-70867728950e",
   ReaderRoleName: "highvolt-s3-scanner-reader",
+  EnableBackfill: "true",
   CreateDeadLetterAlarm: "true"
 }
 

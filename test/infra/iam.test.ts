@@ -64,6 +64,7 @@ const templateStatements = (file: string, t: Template): ReadonlyArray<Statement>
       }
     }
     if (r.Type === "AWS::SQS::QueuePolicy") docs.push([`${file} ${id}`, props["PolicyDocument"] as Cfn])
+    if (r.Type === "AWS::IAM::RolePolicy") docs.push([`${file} ${id} ${String(props["PolicyName"])}`, props["PolicyDocument"] as Cfn])
   }
   return docs.flatMap(([where, doc]) => {
     const resolved = resolve(t, params, doc) as { readonly Statement: ReadonlyArray<Record<string, Cfn>> }
@@ -228,7 +229,8 @@ describe("the member reader role", () => {
     expect(config.resources.get("aws_cloudformation_stack_set.reader")?.body["parameters"]).toEqual({
       ScannerRoleArn: "${aws_iam_role.scanner.arn}",
       ExternalId: "${local.external_id}",
-      ReaderRoleName: "${var.reader_role_name}"
+      ReaderRoleName: "${var.reader_role_name}",
+      EnableBackfill: "${tostring(var.enable_backfill)}"
     })
   })
 
@@ -319,5 +321,46 @@ describe("forwarders and resource policies", () => {
     const dlqs = statements.filter((s) => s.actions.includes("sqs:SendMessage") && s.principals.includes("Service:events.amazonaws.com"))
     expect(dlqs).toHaveLength(3)
     for (const s of dlqs) expect(condition(s, "aws:SourceArn")?.test, s.where).toBe("ArnEquals")
+  })
+})
+
+describe("backfill (issue 12)", () => {
+  it("the Batch Operations job role is trusted by Batch Operations of this account only", () => {
+    const trust = find("data.aws_iam_policy_document.batch_operations_trust", "S3BatchOperationsOfThisAccount")
+    expect(trust.actions).toEqual(["sts:AssumeRole"])
+    expect(trust.principals).toEqual(["Service:batchoperations.s3.amazonaws.com"])
+    expect(condition(trust, "aws:SourceAccount")).toMatchObject({ test: "StringEquals", values: ["${local.account_id}"] })
+  })
+
+  it("the job role invokes the backfill function only, reads manifests and writes reports in its own bucket only", () => {
+    const policy = statements.filter((s) => s.where === "data.aws_iam_policy_document.batch_operations")
+    expect(policy.map((s) => s.sid).sort()).toEqual(["InvokeTheBackfillFunctionOnly", "LocateTheReportBucket", "ReadManifests", "WriteCompletionReports"])
+    expect(find("batch_operations", "InvokeTheBackfillFunctionOnly")).toMatchObject({
+      actions: ["lambda:InvokeFunction"],
+      resources: ["${aws_lambda_function.backfill[0].arn}", "${aws_lambda_function.backfill[0].arn}:*"]
+    })
+    expect(find("batch_operations", "ReadManifests").resources).toEqual(["${aws_s3_bucket.backfill[0].arn}/manifests/*"])
+    expect(find("batch_operations", "WriteCompletionReports")).toMatchObject({ actions: ["s3:PutObject"], resources: ["${aws_s3_bucket.backfill[0].arn}/reports/*"] })
+    for (const s of policy) expect(s.resources.every((r) => r.includes("aws_s3_bucket.backfill[0]") || r.includes("aws_lambda_function.backfill[0]"))).toBe(true)
+  })
+
+  it("the report bucket refuses every request without TLS", () => {
+    const deny = find("data.aws_iam_policy_document.backfill_bucket", "DenyInsecureTransport")
+    expect(deny).toMatchObject({ effect: "Deny", actions: ["s3:*"], principals: ["AWS:*"] })
+    expect(condition(deny, "aws:SecureTransport")).toMatchObject({ test: "Bool", values: ["false"] })
+  })
+
+  it("the backfill function writes only its own log group", () => {
+    expect(find("data.aws_iam_policy_document.backfill_logs", "WriteBackfillLogs").resources).toEqual(["${aws_cloudwatch_log_group.backfill[0].arn}:*"])
+  })
+
+  it("the reader role may list and locate the buckets of its own account, only when the StackSet enables backfill", () => {
+    const listing = statements.filter((s) => s.where === "member-reader-role.yaml BackfillListing list-for-backfill")
+    expect(listing.flatMap((s) => s.actions).sort()).toEqual(["s3:GetBucketLocation", "s3:GetInventoryConfiguration", "s3:ListAllMyBuckets", "s3:ListBucketVersions"])
+    // ListAllMyBuckets has no resource type; everything else is scoped to the account.
+    expect(find("BackfillListing", "ListBucketsOfThisAccount").resources).toEqual(["*"])
+    expect(condition(find("BackfillListing", "LocateAndInventoryBucketsOfThisAccount"), "aws:ResourceAccount")?.values).toEqual(["222233334444"])
+    const resource = (templates["member-reader-role.yaml"] as { Resources: Record<string, { Condition?: string }> }).Resources["BackfillListing"]
+    expect(resource?.Condition).toBe("Backfill")
   })
 })

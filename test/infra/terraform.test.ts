@@ -398,3 +398,37 @@ describe("expressions", () => {
     expect(count).toBeGreaterThan(200)
   })
 })
+
+describe("backfill (issue 12)", () => {
+  const backfill = () => [...config.resources.entries()].filter(([, d]) => d.file === "backfill.tf")
+
+  it("is off by default: every resource of backfill.tf exists only with enable_backfill", () => {
+    expect(config.variables.get("enable_backfill")?.body["default"]).toBe(false)
+    expect(backfill().length).toBeGreaterThanOrEqual(10)
+    for (const [address, d] of backfill()) expect([address, d.body["count"]]).toEqual([address, "${var.enable_backfill ? 1 : 0}"])
+  })
+
+  it("the backfill function runs the scanner's bundle and environment under a reserved concurrency of its own", () => {
+    const fn = resource("aws_lambda_function.backfill").body
+    const scanner = resource("aws_lambda_function.scanner").body
+    for (const key of ["filename", "handler", "runtime", "architectures", "role", "memory_size", "timeout"]) expect([key, fn[key]]).toEqual([key, scanner[key]])
+    expect(fn["reserved_concurrent_executions"]).toBe("${var.backfill_reserved_concurrency}")
+    expect(str(block(fn, "environment"), "variables")).toBe("${aws_lambda_function.scanner.environment[0].variables}")
+    expect(dependsOn(resource("aws_lambda_function.backfill"))).toContain("aws_cloudwatch_log_group.backfill")
+  })
+
+  it("the report bucket is encrypted, private, expiring, and its policy applies after the public access block", () => {
+    const sse = block(block(resource("aws_s3_bucket_server_side_encryption_configuration.backfill").body, "rule"), "apply_server_side_encryption_by_default")
+    expect(sse["sse_algorithm"]).toBe("AES256")
+    const pab = resource("aws_s3_bucket_public_access_block.backfill").body
+    for (const key of ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]) expect(pab[key]).toBe(true)
+    const rule = block(resource("aws_s3_bucket_lifecycle_configuration.backfill").body, "rule")
+    expect(block(rule, "expiration")["days"]).toBe("${var.backfill_report_retention_days}")
+    expect(rule["status"]).toBe("Enabled")
+    expect(dependsOn(resource("aws_s3_bucket_policy.backfill"))).toContain("aws_s3_bucket_public_access_block.backfill")
+  })
+
+  it("the reader StackSet is told whether to grant listing", () => {
+    expect((resource("aws_cloudformation_stack_set.reader").body["parameters"] as Block)["EnableBackfill"]).toBe("${tostring(var.enable_backfill)}")
+  })
+})

@@ -2,7 +2,9 @@
  * Object keys as events spell them. S3 notifications (classic and EventBridge) form-URL-encode
  * keys: `+` is a space and everything else non-trivial is a percent escape. CloudTrail most
  * likely logs the key as sent, but that is not settled, so its encoded reading is kept as the
- * alternate to try when the raw one is not found.
+ * alternate to try when the raw one is not found. S3 Batch Operations hands over the manifest's
+ * URL-encoded key: S3 Inventory (and ListObjectsV2 `encoding-type=url`) write a space as `+`,
+ * a hand-made CSV may percent-encode only.
  */
 import { Option, Schema } from "effect"
 import { ObjectKey } from "../../Domain.js"
@@ -26,6 +28,26 @@ export const formDecode = (text: string): Option.Option<string> => {
 
 const otherThan = (primary: string, other: string): Option.Option<string> =>
   other === primary ? Option.none() : Option.some(other)
+
+/** Percent-decoding only (`+` stays `+`); none when an escape is malformed. */
+export const percentDecode = (text: string): Option.Option<string> => {
+  try {
+    return Option.some(decodeURIComponent(text))
+  } catch {
+    return Option.none()
+  }
+}
+
+/**
+ * A Batch Operations task's key: form-decoded first (`+` is a space, as S3 Inventory writes it,
+ * and as AWS's own Batch Operations tooling reads it), percent-decoded only as the alternate (a
+ * manifest that left a literal `+` unencoded); a malformed key is taken as is.
+ */
+export const manifestKey = (wire: string): ObjectKey => {
+  const name = notifiedName(wire)
+  const plusKept = Option.getOrElse(percentDecode(wire), () => wire)
+  return new ObjectKey({ primary: name, alternate: otherThan(name, plusKept) })
+}
 
 /** The name a notification means by `wire`: decoded, or as is when malformed. */
 export const notifiedName = (wire: string): string => Option.getOrElse(formDecode(wire), () => wire)
