@@ -66,7 +66,8 @@ export const listObjectsV2 = (registry: Registry, bucket: string, query: URLSear
     if (key === undefined) return invalidArgument("continuation-token", token, "The continuation token provided is incorrect")
     after = key
   }
-  const encode = (s: string) => (encoding === "url" ? encodeURIComponent(s).replace(/%2F/g, "/") : s)
+  // As S3 encodes: form-style (a space is `+`), `/` left as it is.
+  const encode = (s: string) => (encoding === "url" ? encodeURIComponent(s).replace(/%20/g, "+").replace(/%2F/g, "/") : s)
 
   const listed = registry.listed(bucket)
   const keys = [...listed.keys()]
