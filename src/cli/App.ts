@@ -11,8 +11,10 @@ import { Listing } from "./Listing.js"
 
 export type App = Layer.Layer.Success<typeof AppLayer>
 
-const configuredBy = (stack: LocalStack.LocalStackHandle) =>
-  AppLayer.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(stack.env))))))
+const configProviderOf = (stack: LocalStack.LocalStackHandle) =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(stack.env))))
+
+const configuredBy = (stack: LocalStack.LocalStackHandle) => AppLayer.pipe(Layer.provide(configProviderOf(stack)))
 
 /**
  * Runs `program` with the application (against `local` when given). A failure to build it (bad
@@ -31,10 +33,10 @@ export const BackfillLayer = Listing.layer.pipe(Layer.provideMerge(Layer.merge(A
 
 export type BackfillApp = Layer.Layer.Success<typeof BackfillLayer>
 
-/** As `withApp`, with `BackfillLayer` (configured from this process's environment). */
-export const withBackfillApp = <A, R>(program: Effect.Effect<A, never, R | BackfillApp>) =>
+/** As `withApp`, with `BackfillLayer`. */
+export const withBackfillApp = <A, R>(program: Effect.Effect<A, never, R | BackfillApp>, local?: LocalStack.LocalStackHandle) =>
   program.pipe(
-    Effect.provide(BackfillLayer),
+    Effect.provide(local === undefined ? BackfillLayer : BackfillLayer.pipe(Layer.provide(configProviderOf(local)))),
     Effect.mapError((error) => (error as { readonly message?: unknown }).message?.toString() ?? String(error)),
     Effect.either
   )
