@@ -149,6 +149,22 @@ export const start = (options: { readonly iam: Iam }): Effect.Effect<S3Emulator,
         return info
       })
 
+    /** Lists the key with what s3rver now holds at it (size, ETag), as ListObjectsV2 will show it. */
+    const listCurrent = (bucket: string, key: string) =>
+      raw("HEAD", keyPath(bucket, key)).pipe(
+        Effect.flatMap((head) =>
+          head.status === 200
+            ? Effect.sync(() =>
+              registry.setListed(bucket, key, {
+                size: Number(head.headers["content-length"] ?? 0),
+                etag: String(head.headers["etag"] ?? ""),
+                lastModified: new Date()
+              })
+            )
+            : Effect.dieMessage(`local S3: HeadObject ${key} after PutObject answered ${head.status}`)
+        )
+      )
+
     const putObject = (input: PutObjectInput) =>
       Effect.gen(function*() {
         const info = registry.buckets.get(input.bucket)
@@ -177,12 +193,14 @@ export const start = (options: { readonly iam: Iam }): Effect.Effect<S3Emulator,
         const archived = input.archived === true ? "GLACIER" : input.archived === false ? undefined : input.archived
         const version: Version = { versionId: versionId ?? "null", deleteMarker: false, archived, sseC: input.sseC === true }
         registry.add(input.bucket, input.key, version)
+        yield* listCurrent(input.bucket, input.key)
         return { versionId, size }
       })
 
     const deleteObject = (bucket: string, key: string) =>
       Effect.gen(function*() {
         yield* raw("DELETE", keyPath(bucket, key)).pipe(Effect.flatMap(ok(`DeleteObject ${key}`)))
+        registry.setListed(bucket, key, undefined)
         if (registry.buckets.get(bucket)?.versioned !== true) {
           registry.forget(bucket, key)
           return { deleteMarker: undefined }

@@ -56,8 +56,15 @@ export class ObjectKey extends Schema.Class<ObjectKey>("ObjectKey")({
   }
 }
 
-/** Which input shape an event arrived in. */
-export const EventShape = Schema.Literal("cloudtrail", "s3-eventbridge", "s3-notification", "s3-batch-operations")
+/** Which input shape an event arrived in (or that the object was listed by a direct backfill). */
+export const EventShape = Schema.Literal(
+  "cloudtrail",
+  "s3-eventbridge",
+  "s3-notification",
+  "s3-batch-operations",
+  /** Not an event: an object listed by `highvolt-s3 backfill --direct`. */
+  "backfill"
+)
 export type EventShape = typeof EventShape.Type
 
 /** One object creation to scan: everything the per-event program needs, already validated. */

@@ -72,7 +72,8 @@ const isUnreadable = (error: unknown): error is ObjectError & { readonly reason:
 const isTransient = (error: { readonly _tag: string }): boolean =>
   error._tag === "DeadlineExceeded" || (Predicate.hasProperty(error, "transient") && error.transient === true)
 
-const failureOf = (error: { readonly _tag: string; readonly message: string }): FailureDetail => ({
+/** What an outcome says of the error that failed it. */
+export const failureOf = (error: { readonly _tag: string; readonly message: string }): FailureDetail => ({
   tag: error._tag,
   message: error.message,
   transient: isTransient(error)

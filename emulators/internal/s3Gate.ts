@@ -20,8 +20,8 @@ import {
   sseCRequired,
   wrongRegion
 } from "./s3Xml.js"
-import { newVersionId, type Registry, shadowBucketOf } from "./s3Store.js"
-import { xmlEscape } from "./awsProtocol.js"
+import { listBuckets, listObjectsV2 } from "./s3List.js"
+import { newVersionId, rawRequest, type Registry, shadowBucketOf } from "./s3Store.js"
 
 export type S3Fault =
   /** 503 SlowDown. */
@@ -94,13 +94,6 @@ export const makeFaults = () => {
   return { faults, take }
 }
 
-const listBuckets = (registry: Registry, account: string) =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-  `<Owner><ID>${account}</ID><DisplayName>${account}</DisplayName></Owner><Buckets>` +
-  [...registry.buckets.values()].filter((b) => b.account === account).map((b) =>
-    `<Bucket><Name>${xmlEscape(b.name)}</Name><CreationDate>${b.createdAt.toISOString()}</CreationDate></Bucket>`
-  ).join("") + `</Buckets></ListAllMyBucketsResult>`
-
 /**
  * Headers that must not reach s3rver: credentials (s3rver would try to check them) and
  * hop-by-hop ones (`Expect: 100-continue` was already answered by the gate's own server).
@@ -166,11 +159,11 @@ async (req, res) => {
   // As S3 does: without s3:ListBucket a missing key is not told apart from a forbidden one.
   const hidesMissingKeys = key !== "" && (method === "GET" || method === "HEAD") && options.withoutListBucket.has(caller.account)
   const notFound = (error: S3Error) => (hidesMissingKeys && error.code === "NoSuchKey" ? fail(accessDenied, true) : fail(error))
-  if (bucket === "") {
-    const xml = listBuckets(registry, caller.account)
+  const sendXml = (xml: string) => {
     res.writeHead(200, { "Content-Type": "application/xml", "Content-Length": Buffer.byteLength(xml) })
     return res.end(xml)
   }
+  if (bucket === "") return sendXml(listBuckets(registry.buckets.values(), caller.account, query))
   const info = registry.buckets.get(bucket)
   if (info === undefined) {
     if (action !== "CreateBucket") return fail(noSuchBucket(bucket))
@@ -186,6 +179,13 @@ async (req, res) => {
   if (fault?.kind === "error") return fail(fault.error)
   if (fault?.kind === "reset") return req.socket.destroy()
   if (fault?.kind === "delay") await sleep(fault.ms)
+
+  if (action === "ListObjectsV2") {
+    // Listing a bucket is s3:ListBucket itself.
+    if (options.withoutListBucket.has(caller.account)) return fail(accessDenied, true)
+    const listed = listObjectsV2(registry, bucket, query)
+    return "xml" in listed ? sendXml(listed.xml) : fail(listed)
+  }
 
   let upstreamPath = rawPath
   const extraHeaders: Record<string, string> = {}
@@ -219,7 +219,10 @@ async (req, res) => {
     // A versioned bucket keeps its versions behind a delete marker; the current copy goes away below.
     if (info.versioned) registry.add(bucket, key, { versionId: newVersionId(), deleteMarker: true, archived: undefined, sseC: false })
     else registry.forget(bucket, key)
+    registry.setListed(bucket, key, undefined)
   }
+  // A write through the gate is listed once s3rver holds it, before its caller hears it succeeded.
+  const writes = action === "PutObject" || action === "CopyObject" || (action === "MultipartUpload" && query.has("uploadId"))
 
   // Forward, without credentials and without the version query s3rver does not understand.
   query.delete("versionId")
@@ -233,7 +236,17 @@ async (req, res) => {
     path: upstreamPath + (forwardQuery === "" ? "" : `?${forwardQuery}`),
     headers,
     agent: options.agent
-  }, (answer) => {
+  }, async (answer) => {
+    if (writes && answer.statusCode === 200) {
+      const head = await rawRequest(options.agent, options.upstreamPort(), "HEAD", rawPath).catch(() => undefined)
+      if (head?.status === 200) {
+        registry.setListed(bucket, key, {
+          size: Number(head.headers["content-length"] ?? 0),
+          etag: String(head.headers["etag"] ?? ""),
+          lastModified: new Date()
+        })
+      }
+    }
     if (answer.statusCode === 404 && hidesMissingKeys) {
       answer.resume()
       return notFound({ status: 404, code: "NoSuchKey", message: "The specified key does not exist.", details: { Key: key } })

@@ -38,6 +38,7 @@ export const keyPath = (bucket: string, key: string) =>
 export interface RawResponse {
   readonly status: number
   readonly body: string
+  readonly headers: http.IncomingHttpHeaders
 }
 
 /** One request to s3rver itself (no authentication: s3rver checks none when none is sent). */
@@ -54,7 +55,7 @@ export const rawRequest = (
     const req = http.request({ host: "127.0.0.1", port, method, path, agent, headers: { ...headers, "Content-Length": size } }, (res) => {
       const chunks: Array<Buffer> = []
       res.on("data", (c: Buffer) => chunks.push(c))
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }))
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers }))
       res.on("error", reject)
     })
     req.on("error", reject)
@@ -68,9 +69,31 @@ export const rawRequest = (
     }
   })
 
+/** What ListObjectsV2 shows of a key's current version. */
+export interface Listed {
+  readonly size: number
+  readonly etag: string
+  readonly lastModified: Date
+}
+
 export class Registry {
   readonly buckets = new Map<string, BucketInfo>()
   private readonly objects = new Map<string, Array<Version>>()
+  /** Per bucket, the keys whose current version is an object (not a delete marker): what a listing shows. */
+  private readonly current = new Map<string, Map<string, Listed>>()
+
+  /** The bucket's listed keys, in no particular order. */
+  listed(bucket: string): ReadonlyMap<string, Listed> {
+    return this.current.get(bucket) ?? new Map()
+  }
+
+  /** Records the key's current object, or (`undefined`) that it has none any more. */
+  setListed(bucket: string, key: string, listed: Listed | undefined) {
+    let keys = this.current.get(bucket)
+    if (keys === undefined) this.current.set(bucket, keys = new Map())
+    if (listed === undefined) keys.delete(key)
+    else keys.set(key, listed)
+  }
 
   versions(bucket: string, key: string): ReadonlyArray<Version> {
     return this.objects.get(`${bucket}\u0000${key}`) ?? []

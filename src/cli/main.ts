@@ -5,6 +5,8 @@
  *
  *   replay <file|->   replay events (JSON, JSON array or JSON Lines; any shape the Lambda
  *                     accepts, or SQS messages / archive / on-failure records wrapping one)
+ *   backfill --direct list the objects that already exist (accounts × Regions, buckets,
+ *                     prefix) and scan each one, resumably (a checkpoint file)
  *   local             start the embedded local stack and print its environment
  *   demo              seed the local stack, replay realistic events, print what happened
  *
@@ -19,15 +21,14 @@ import { tuneHeapForStreaming } from "../HeapTuning.js"
 import { isFailed } from "../Outcome.js"
 import * as LocalStack from "../../emulators/LocalStack.js"
 import { withApp } from "./App.js"
+import { backfillCommand } from "./BackfillCommand.js"
 import { runDemo } from "./Demo.js"
 import { progress } from "./Progress.js"
+import { ExitCode, usageError } from "./ExitCode.js"
 import { DefaultEventBudgetMs, replay } from "./Replay.js"
 import { parseReplayInput } from "./ReplayInput.js"
 import { summary } from "./Summary.js"
 
-const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
-
-const usageError = (message: string) => Effect.as(Console.error(`highvolt-s3: ${message}`), ExitCode.usage)
 
 const readInput = (input: string) =>
   Effect.try({
@@ -84,7 +85,7 @@ const demoCommand = Command.make("demo", {}, () => runDemo).pipe(
 )
 
 const cli = Command.make("highvolt-s3").pipe(
-  Command.withSubcommands([replayCommand, localCommand, demoCommand]),
+  Command.withSubcommands([replayCommand, backfillCommand, localCommand, demoCommand]),
   Command.run({ name: "highvolt-s3", version: packageJson.version })
 )
 

@@ -34,7 +34,9 @@ describe("highvolt-s3", () => {
     const run = await cli(["demo"])
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/16 event\(s\), 0 failed/)
-    expect(run.stdout).toMatch(/highvolt-server received 10 submission\(s\)/)
+    // Then backfill --direct of the member accounts: the two objects no event named are submitted, the rest known.
+    expect(run.stdout).toMatch(/submitted\s+2\s+5500\n(.*\n)*15 object\(s\), 0 failed/)
+    expect(run.stdout).toMatch(/highvolt-server received 12 submission\(s\)/)
     expect(run.stdout).not.toMatch(/\s(rejected|mismatch)/)
     expect(run.stdout).toMatch(/Logins: JSONAir 1, highvolt 1; AssumeRole calls: 2/)
     expect(run.stdout + run.stderr).not.toContain(canaryMarker)
