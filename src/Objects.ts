@@ -7,15 +7,14 @@
  */
 import { GetObjectCommand, type GetObjectCommandOutput, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3"
 import { NodeStream } from "@effect/platform-node"
-import { Context, Effect, Layer, Option, Runtime, Schema, type Scope, type Stream } from "effect"
+import { Context, Effect, Layer, Option, Schema, type Scope, type Stream } from "effect"
 import * as http from "node:http"
 import * as https from "node:https"
 import type { Readable } from "node:stream"
 import { Credentials, type CredentialsError } from "./Credentials.js"
-import * as Deadline from "./Deadline.js"
 import type { AccountId, BucketName, ObjectKey, Region } from "./Domain.js"
-import { Environment } from "./Environment.js"
-import { classify, clientSettings } from "./internal/aws.js"
+import { classify } from "./internal/aws.js"
+import { s3ClientConfigFor } from "./internal/s3ClientConfig.js"
 import * as Retry from "./Retry.js"
 
 export interface ObjectLocation {
@@ -122,12 +121,7 @@ export const MaxClients = 256
 export const make = (newClient: (config: S3ClientConfig) => S3Api, maxClients = MaxClients) =>
   Effect.gen(function*() {
     const credentials = yield* Credentials
-    const { aws } = yield* Environment
-    // One client per Region: the settings' own Region is only the Lambda's.
-    const { region: _ownRegion, ...settings } = clientSettings(aws, "s3")
-    // For the SDK's credential refreshes, which run outside any event: without the deadline of
-    // the invocation that happened to build the layer (long past by then, it would forbid retries).
-    const runtime = yield* Effect.locally(Effect.runtime<never>(), Deadline.currentDeadline, Option.none())
+    const configFor = yield* s3ClientConfigFor
     // In order of use, the least recently used first (a Map iterates in insertion order).
     const clients = new Map<string, S3Api>()
 
@@ -145,22 +139,7 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api, maxClients = 
         clients.set(id, existing)
         return existing
       }
-      const client = newClient({
-        ...settings,
-        region,
-        // Emulators and S3-compatible endpoints need path-style addressing; AWS itself does not.
-        forcePathStyle: Option.isSome(aws.endpoints.s3),
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED",
-        // The SDK asks again before expiry; the answer comes from the per-account cache.
-        ...(account === credentials.ownAccount ? {} : {
-          credentials: () =>
-            Runtime.runPromise(runtime)(credentials.forAccount(account)).then((access) => {
-              if (access._tag === "AssumedRole") return access.credentials
-              throw new Error(`no assumed role for own account ${account}`)
-            })
-        })
-      })
+      const client = newClient(configFor(account, region))
       clients.set(id, client)
       if (clients.size > maxClients) clients.delete(clients.keys().next().value!)
       return client

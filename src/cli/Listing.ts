@@ -5,12 +5,11 @@
  * role's in our own account, the assumed reader role in any other.
  */
 import { ListBucketsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3"
-import { Context, Effect, Layer, Option, Runtime, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import { Credentials, type CredentialsError } from "../Credentials.js"
-import * as Deadline from "../Deadline.js"
 import type { AccountId, Region } from "../Domain.js"
-import { Environment } from "../Environment.js"
-import { classify, clientSettings } from "../internal/aws.js"
+import { classify } from "../internal/aws.js"
+import { s3ClientConfigFor } from "../internal/s3ClientConfig.js"
 import * as Retry from "../Retry.js"
 
 /** Raised when S3 will not list an account's buckets or a bucket's keys (after retrying what is transient). */
@@ -62,9 +61,7 @@ export class Listing extends Context.Tag("highvolt/Listing")<Listing, {
     Listing,
     Effect.gen(function*() {
       const credentials = yield* Credentials
-      const { aws } = yield* Environment
-      const { region: _ownRegion, ...settings } = clientSettings(aws, "s3")
-      const runtime = yield* Effect.locally(Effect.runtime<never>(), Deadline.currentDeadline, Option.none())
+      const configFor = yield* s3ClientConfigFor
       const clients = new Map<string, S3Client>()
       yield* Effect.addFinalizer(() => Effect.sync(() => clients.forEach((c) => c.destroy())))
 
@@ -72,20 +69,7 @@ export class Listing extends Context.Tag("highvolt/Listing")<Listing, {
         const id = `${account}/${region}`
         const existing = clients.get(id)
         if (existing !== undefined) return existing
-        const client = new S3Client({
-          ...settings,
-          region,
-          forcePathStyle: Option.isSome(aws.endpoints.s3),
-          requestChecksumCalculation: "WHEN_REQUIRED",
-          responseChecksumValidation: "WHEN_REQUIRED",
-          ...(account === credentials.ownAccount ? {} : {
-            credentials: () =>
-              Runtime.runPromise(runtime)(credentials.forAccount(account)).then((access) => {
-                if (access._tag === "AssumedRole") return access.credentials
-                throw new Error(`no assumed role for own account ${account}`)
-              })
-          })
-        })
+        const client = new S3Client(configFor(account, region))
         clients.set(id, client)
         return client
       }
