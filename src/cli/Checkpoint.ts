@@ -13,7 +13,8 @@
  * leaves the previous checkpoint or the new one, never half of one.
  */
 import { Data, Effect, Either, Schema } from "effect"
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs"
+import { readFileSync } from "node:fs"
+import { open, rename, rm } from "node:fs/promises"
 
 /** What a backfill covers; a checkpoint is only ever continued by a run of the same scope. */
 export const Scope = Schema.Struct({
@@ -185,30 +186,37 @@ export class Checkpoint {
     }
   }
 
-  /** Replaces the file atomically: a temporary file beside it, flushed, renamed over it. */
+  /**
+   * Replaces the file atomically: a temporary file beside it, flushed, renamed over it. The
+   * snapshot is taken at once; the writing and the flush do not hold the event loop, so scans
+   * that end meanwhile are recorded and saved together by the next write (a group commit).
+   */
   save(): Effect.Effect<void, CheckpointError> {
-    return Effect.try({
-      try: () => writeAtomically(this.path, JSON.stringify(this.toJSON())),
-      catch: (error) => new CheckpointError({ path: this.path, detail: `cannot write: ${messageOf(error)}` })
+    return Effect.suspend(() => {
+      const text = JSON.stringify(this.toJSON())
+      return Effect.tryPromise({
+        try: () => writeAtomically(this.path, text),
+        catch: (error) => new CheckpointError({ path: this.path, detail: `cannot write: ${messageOf(error)}` })
+      })
     })
   }
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
-export const writeAtomically = (path: string, text: string) => {
+const writeAtomically = async (path: string, text: string) => {
   const temporary = `${path}.${process.pid}.tmp`
-  const fd = openSync(temporary, "w", 0o600)
+  const file = await open(temporary, "w", 0o600)
   try {
-    writeSync(fd, text)
-    fsyncSync(fd)
+    await file.writeFile(text)
+    await file.sync()
   } finally {
-    closeSync(fd)
+    await file.close()
   }
   try {
-    renameSync(temporary, path)
+    await rename(temporary, path)
   } catch (error) {
-    rmSync(temporary, { force: true })
+    await rm(temporary, { force: true })
     throw error
   }
 }
