@@ -2,6 +2,9 @@
  * The HTTP client of JSONAir and highvolt calls: node:http(s), because JSONAir's config call is
  * a GET with a body, which `fetch` refuses. TLS verification stays on unless `TLS_SKIP_VERIFY`.
  */
+import { NodeHttpClient } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { Environment } from "./Environment.js"
 
 /**
  * How long a keep-alive connection may wait in the pool. highvolt-server (Go) closes a
@@ -11,9 +14,6 @@
  * connection is retried (a submit asks first whether it landed).
  */
 export const idleConnectionMs = 4_000
-import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
-import { Environment } from "./Environment.js"
 
 export const HttpClientLive = Layer.unwrapEffect(
   Effect.gen(function*() {
