@@ -110,8 +110,10 @@ export const start = (options: { readonly iam: Iam }): Effect.Effect<S3Emulator,
       }),
       ({ instance }) => Effect.promise(() => instance.close())
     )
+    // s3rver (Node's http server) closes a connection idle for 5 s; a pooled socket reused at that
+    // moment is reset under the request (ECONNRESET). Idle sockets are dropped well before.
     const agent = yield* Effect.acquireRelease(
-      Effect.sync(() => new http.Agent({ keepAlive: true, maxSockets: 64 })),
+      Effect.sync(() => new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 2_000 })),
       (a) => Effect.sync(() => a.destroy())
     )
     const registry = new Registry()
