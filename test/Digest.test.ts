@@ -11,10 +11,11 @@ import { join } from "node:path"
 import { BodyLengthMismatch, DefaultHeadBytes, type DigestOptions, digestStream } from "../src/Digest.js"
 import { type Content, contentStream, DefaultMemoryLimit, Spool, SpoolError } from "../src/Spool.js"
 import { base64Stream } from "../src/Submission.js"
+import { openSpoolFiles } from "./helpers/spoolFiles.js"
 
 const MiB = 1024 * 1024
 
-// A private spool directory for this file: the spool must go there and leave nothing behind.
+// A private spool directory for this file: the spool must go there and leave no name behind.
 let spoolRoot = ""
 beforeAll(() => {
   spoolRoot = mkdtempSync(join(tmpdir(), "digest-test-"))
@@ -29,6 +30,7 @@ const digest = <A, E, E2, R2>(body: Stream.Stream<Uint8Array, E>, options: Diges
     Effect.provide(Spool.test({ memoryLimit: options.memoryLimit ?? DefaultMemoryLimit, directory: Option.some(spoolRoot) }))
   )
 const spoolEntries = () => readdirSync(spoolRoot)
+const spoolsOpen = () => openSpoolFiles().length
 
 const reference = (data: Uint8Array) => ({
   sha256: createHash("sha256").update(data).digest("hex"),
@@ -65,7 +67,7 @@ const scanAll = (
     })
     const raw = yield* collect(contentStream(scanned.content))
     const base64 = (yield* collect(base64Stream(scanned.content))).toString("latin1")
-    return { ...scanned, raw, base64, spoolDuringScope: spoolEntries().length }
+    return { ...scanned, raw, base64, spoolDuringScope: spoolsOpen(), namesDuringScope: spoolEntries().length }
   }))
 
 const expectScan = (data: Buffer, result: Effect.Effect.Success<ReturnType<typeof scanAll>>, headBytes = DefaultHeadBytes) => {
@@ -96,15 +98,16 @@ describe("digestStream", () => {
     }
   }
 
-  it.live("a spooled object (> memoryLimit) matches too, and its spool lives exactly as long as the scope", () =>
+  it.live("a spooled object (> memoryLimit) matches too, in an unnamed file open exactly as long as the scope", () =>
     Effect.gen(function*() {
       const data = randomBytes(3 * MiB + 1)
       for (const cut of [[64 * 1024], [1000, 1, 99_999]]) {
         const result = yield* scanAll(chunked(data, cut), { expectedBytes: data.length, memoryLimit: MiB })
         expect(result.content._tag).toBe("Spooled")
         expect(result.spoolDuringScope).toBe(1)
+        expect(result.namesDuringScope).toBe(0)
         expectScan(data, result)
-        expect(spoolEntries()).toEqual([])
+        expect(spoolsOpen()).toBe(0)
       }
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
@@ -137,7 +140,7 @@ describe("digestStream", () => {
       ),
       { numRuns: 150 }
     )
-    expect(spoolEntries()).toEqual([])
+    expect(spoolsOpen()).toBe(0)
   })
 
   it.live("a negative or fractional size is a defect, not a silent misread", () =>
@@ -199,7 +202,7 @@ describe("digestStream", () => {
             expect(exit).toEqual(Exit.fail({ _tag: "Disallowed", length: MiB }))
             expect(state.pulled).toBe(Math.ceil(MiB / chunkBytes))
             expect(state.released).toBe(true)
-            expect(spoolEntries()).toEqual([])
+            expect(spoolsOpen()).toBe(0)
           }
         }).pipe(Effect.provide(NodeFileSystem.layer)))
     }
@@ -242,7 +245,7 @@ describe("digestStream", () => {
             memoryLimit: c.memoryLimit
           }))
           expect(exit).toEqual(Exit.fail(new BodyLengthMismatch({ expected: c.expected, received: c.received })))
-          expect(spoolEntries()).toEqual([])
+          expect(spoolsOpen()).toBe(0)
         }).pipe(Effect.provide(NodeFileSystem.layer)))
     }
 
@@ -262,6 +265,59 @@ describe("digestStream", () => {
   describe("the spool", () => {
     const spooled = { memoryLimit: 64 * 1024, headBytes: 1024 }
 
+    it.live("is one file per object spooled at once, reused in place by the next objects, closed with the layer", () =>
+      Effect.gen(function*() {
+        const spool = yield* Spool
+        const keep = (data: Buffer) =>
+          Effect.map(
+            spool.keeping(data.length, (keeper) =>
+              Effect.zipRight(keeper.keep(data) ?? Effect.void, keeper.finish)),
+            (kept) => kept.content
+          )
+        const big = randomBytes(3 * MiB)
+        const small = randomBytes(200_000)
+        // One at a time: the second, smaller object rewrites the first one's file, and reads back only its own bytes.
+        const first = yield* Effect.scoped(Effect.gen(function*() {
+          const content = yield* keep(big)
+          expect((yield* collect(contentStream(content))).equals(big)).toBe(true)
+          return content
+        }))
+        yield* Effect.scoped(Effect.gen(function*() {
+          const content = yield* keep(small)
+          expect(openSpoolFiles()).toEqual([{ target: expect.any(String), size: 3 * MiB }])
+          expect((yield* collect(contentStream(content))).equals(small)).toBe(true)
+          expect((yield* Effect.flip(collect(contentStream(first)))).message).toContain("released")
+        }))
+        // Two at once: the larger object gets the file that already holds 3 MiB, the other a new one.
+        yield* Effect.scoped(Effect.gen(function*() {
+          const b = yield* keep(big)
+          const a = yield* keep(small)
+          expect(openSpoolFiles().map((f) => f.size).sort((x, y) => x - y)).toEqual([small.length, 3 * MiB])
+          expect((yield* collect(contentStream(a))).equals(small)).toBe(true)
+          expect((yield* collect(contentStream(b))).equals(big)).toBe(true)
+        }))
+        expect(spoolsOpen()).toBe(2)
+        expect(spoolEntries()).toEqual([])
+      }).pipe(
+        Effect.provide(Spool.test({ memoryLimit: 1000, directory: Option.some(spoolRoot) })),
+        Effect.tap(() => Effect.sync(() => expect(spoolsOpen()).toBe(0)))
+      ))
+
+    it.live("a file still lent out when the layer closes is closed when its lease ends", () =>
+      Effect.gen(function*() {
+        const data = randomBytes(100_000)
+        const outer = yield* Scope.make()
+        const content = yield* Effect.flatMap(Spool, (spool) =>
+          spool.keeping(data.length, (keeper) => Effect.zipRight(keeper.keep(data) ?? Effect.void, keeper.finish))).pipe(
+            Scope.extend(outer),
+            Effect.provide(Spool.test({ memoryLimit: 1000, directory: Option.some(spoolRoot) }))
+          )
+        expect(spoolsOpen()).toBe(1)
+        expect((yield* collect(contentStream(content.content))).equals(data)).toBe(true)
+        yield* Scope.close(outer, Exit.void)
+        expect(spoolsOpen()).toBe(0)
+      }))
+
     it.live("is removed when the body fails mid-way", () =>
       Effect.gen(function*() {
         const data = randomBytes(MiB)
@@ -272,7 +328,7 @@ describe("digestStream", () => {
           inspectHead: () => Effect.void
         })))
         expect(exit).toEqual(Exit.fail("connection reset"))
-        expect(spoolEntries()).toEqual([])
+        expect(spoolsOpen()).toBe(0)
       }).pipe(Effect.provide(NodeFileSystem.layer)))
 
     it.live("is removed when the scan is interrupted mid-way", () =>
@@ -289,9 +345,9 @@ describe("digestStream", () => {
           inspectHead: () => Effect.void
         })))
         yield* Deferred.await(halfway)
-        expect(spoolEntries().length).toBe(1)
+        expect(spoolsOpen()).toBe(1)
         yield* Fiber.interrupt(fiber)
-        expect(spoolEntries()).toEqual([])
+        expect(spoolsOpen()).toBe(0)
       }).pipe(Effect.provide(NodeFileSystem.layer)))
 
     it.live("is removed when a later step of the same scope fails, and cannot be read after", () =>
@@ -309,7 +365,7 @@ describe("digestStream", () => {
           expect((yield* collect(contentStream(scanned.content))).equals(data)).toBe(true)
         }
         yield* Scope.close(scope, Exit.fail("submit failed"))
-        expect(spoolEntries()).toEqual([])
+        expect(spoolsOpen()).toBe(0)
         const gone = yield* Effect.flip(collect(contentStream(scanned.content)))
         expect(gone).toBeInstanceOf(SpoolError)
         expect(gone.operation).toBe("open")
@@ -325,8 +381,7 @@ describe("digestStream", () => {
             inspectHead: () => Effect.void
           })
           const content = scanned.content as Extract<Content, { _tag: "Spooled" }>
-          const fs = yield* FileSystem.FileSystem
-          yield* fs.truncate(content.path, 50_000)
+          yield* content.lease.slot.file.truncate(50_000)
           const error = yield* Effect.flip(collect(base64Stream(content)))
           expect(error).toBeInstanceOf(SpoolError)
           expect(error.message).toContain("50000")
@@ -342,9 +397,9 @@ describe("digestStream", () => {
           Effect.provide(Spool.test({
             memoryLimit: 0,
             fileSystem: FileSystem.makeNoop({
-              makeTempFileScoped: () =>
+              makeTempDirectory: () =>
                 Effect.fail(
-                  new SystemError({ reason: "WriteZero", module: "FileSystem", method: "makeTempFileScoped", description: "disk full" })
+                  new SystemError({ reason: "WriteZero", module: "FileSystem", method: "makeTempDirectory", description: "disk full" })
                 )
             })
           }))

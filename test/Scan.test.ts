@@ -12,6 +12,7 @@ import { Spool } from "../src/Spool.js"
 import { maxSubmittableBytes } from "../src/Submission.js"
 import type { FakeObject } from "./helpers/fakeS3.js"
 import { closedAccount, makeScanLayer, memberAccount, ownAccount, testConfig } from "./helpers/scanLayer.js"
+import { openSpoolFiles } from "./helpers/spoolFiles.js"
 
 const pdf = (size: number) => {
   const bytes = Buffer.alloc(size, 0x41)
@@ -180,12 +181,12 @@ describe("Scan", () => {
       expect(yield* Ref.get(highvolt.submitted)).toHaveLength(0)
     }))
 
-  it.live("large objects are spooled to disk and the spool is removed afterwards", () =>
+  it.live("large objects are spooled to an unnamed file, closed afterwards", () =>
     Effect.gen(function*() {
       // A directory of its own: other test files spool into the shared one at the same time.
       const tmp = mkdtempSync(join(tmpdir(), "scan-test-"))
       const seen: Array<number> = []
-      const watcher = setInterval(() => seen.push(readdirSync(tmp).length), 5)
+      const watcher = setInterval(() => seen.push(openSpoolFiles().length), 5)
       const bytes = pdf(9 * 1024 * 1024 + 1)
       const { outcome, submitted } = yield* scan({ "reports/large.pdf": { bytes } }, event("large.pdf"), { spool: Spool.test({ directory: Option.some(tmp) }) }).pipe(
         Effect.ensuring(Effect.sync(() => clearInterval(watcher)))
@@ -195,7 +196,8 @@ describe("Scan", () => {
       expect(outcome).toMatchObject({ outcome: "submitted", bytes: bytes.length })
       expect(Buffer.from(submitted[0]!["file_data"] as string, "base64").equals(bytes)).toBe(true)
       expect(Math.max(...seen)).toBeGreaterThan(0) // it did spool…
-      expect(left).toEqual([]) // …and cleaned up
+      expect(left).toEqual([]) // …under no name…
+      expect(openSpoolFiles()).toEqual([]) // …and the file was closed with the layer
     }))
 
   it.live("an item the decoder ignored is recorded as skipped with its reason", () =>

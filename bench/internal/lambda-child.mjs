@@ -1,16 +1,16 @@
 // Child process of the large-object rounds (internal/gib.ts), plain JavaScript so that nothing
 // but Node and the bundle is loaded, started with Lambda's own node flags: imports the built
-// Lambda bundle (argv[2], a file URL), invokes its handler with the warm-up event (argv[3],
-// untimed: layer build, first clients) and then, timed, with the measured event (argv[4]); the
+// Lambda bundle (argv[2], a file URL), invokes its handler with each warm-up event (argv[3],
+// untimed: layer build, first clients, a spool file) and then, timed, with the measured event (argv[4]); the
 // env points at the local stack. Prints one `BENCH {…}` line; the handler's outcome log lines
 // go to stdout too.
 import { readFileSync } from "node:fs"
 
 const bundle = await import(process.argv[2])
 const context = { getRemainingTimeInMillis: () => 900_000 }
-const first = (file) => JSON.parse(readFileSync(file, "utf8"))[0]
-await bundle.handler(first(process.argv[3]), context)
-const event = first(process.argv[4])
+const events = (file) => JSON.parse(readFileSync(file, "utf8"))
+for (const warmup of events(process.argv[3])) await bundle.handler(warmup, context)
+const event = events(process.argv[4])[0]
 globalThis.gc?.()
 const rssBeforeKiB = Math.round(process.memoryUsage.rss() / 1024)
 const cpu = process.cpuUsage()

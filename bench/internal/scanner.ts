@@ -46,7 +46,13 @@ export type Job =
     readonly variant: "scanner" | "naive"
   }
   | { readonly kind: "read"; readonly eventsFile: string; readonly warmupFile?: string }
-  | { readonly kind: "digestSubmit"; readonly size: number; readonly nonce: number }
+  | {
+    readonly kind: "digestSubmit"
+    readonly size: number
+    readonly nonce: number
+    /** An untimed digest of as many bytes first, as a container that has spooled before. */
+    readonly warm?: boolean
+  }
   | { readonly kind: "ceiling"; readonly size: number; readonly nonce: number; readonly base64: boolean }
 
 export interface Timing {
@@ -243,14 +249,17 @@ const run = async (job: Job): Promise<unknown> => {
         return { rssBeforeKiB, read, bytes, chunks }
       }
       case "digestSubmit": {
+        // One chunk per pull, as a network body yields them.
+        const source = (nonce: number) => Stream.suspend(() => Stream.fromIteratorSucceed(objectChunks(job.size, nonce), 1))
+        if (job.warm === true) {
+          await runtime.runPromise(Effect.scoped(digestStream(source(job.nonce + 1), { expectedBytes: job.size, inspectHead: () => Effect.void })))
+        }
         const rssBeforeKiB = rssKiB()
         return await runtime.runPromise(Effect.gen(function*() {
           const highvolt = yield* Highvolt
           const dataOrigin = yield* DataOrigin
-          // One chunk per pull, as a network body yields them.
-          const source = Stream.suspend(() => Stream.fromIteratorSucceed(objectChunks(job.size, job.nonce), 1))
           let clock = startClock()
-          const scanned = yield* digestStream(source, { expectedBytes: job.size, inspectHead: () => Effect.void })
+          const scanned = yield* digestStream(source(job.nonce), { expectedBytes: job.size, inspectHead: () => Effect.void })
           const digest = clock()
           const body = submissionBody(benchFields(scanned.digests, `stage-${job.nonce}.bin`, dataOrigin), scanned.content)
           clock = startClock()

@@ -22,6 +22,7 @@ import { afterAll, beforeEach, expect } from "vitest"
 import { cloudTrail, type ObjectRef } from "../../emulators/EventFactory.js"
 import type * as LocalStack from "../../emulators/LocalStack.js"
 import type { Outcome } from "../../src/Outcome.js"
+import { openSpoolFiles } from "../helpers/spoolFiles.js"
 import {
   childEnv,
   type Container,
@@ -54,14 +55,20 @@ symlinkSync(join(sharedTmp, tsxCache), join(privateTmp, tsxCache))
 // Registered first, so it runs after the test file's own afterAll (which stops the stack).
 afterAll(() => rmSync(privateTmp, { recursive: true, force: true }))
 
-/** Spool files (`highvolt-spool-*`) currently in this file's temp dir (the TMPDIR of its containers and CLI runs). */
+/**
+ * Spool entries (`highvolt-spool-*`) left by name in this file's temp dir (the TMPDIR of its
+ * containers and CLI runs): there must be none, since spool files are unlinked once open.
+ */
 export const spoolFiles = (): ReadonlyArray<string> => readdirSync(privateTmp).filter((name) => name.startsWith("highvolt-spool-"))
 
-/** Polls the temp dir while something runs: `stop()` says how many spool files were seen at once, at most. */
+/**
+ * Polls this process's open spool files (its containers') while something runs: `stop()` says
+ * how many were open at once, at most.
+ */
 export const watchSpool = () => {
   let most = 0
   const timer = setInterval(() => {
-    most = Math.max(most, spoolFiles().length)
+    most = Math.max(most, openSpoolFiles().length)
   }, 5)
   return {
     stop: () => {
