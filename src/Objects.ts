@@ -6,7 +6,6 @@
  * dropped).
  */
 import { GetObjectCommand, type GetObjectCommandOutput, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3"
-import { NodeStream } from "@effect/platform-node"
 import { Context, Effect, Layer, Option, Schema, type Scope, type Stream } from "effect"
 import * as http from "node:http"
 import * as https from "node:https"
@@ -14,6 +13,7 @@ import type { Readable } from "node:stream"
 import { Credentials, type CredentialsError } from "./Credentials.js"
 import type { AccountId, BucketName, ObjectKey, Region } from "./Domain.js"
 import { classify } from "./internal/aws.js"
+import { flowingStream } from "./internal/flowingStream.js"
 import { s3ClientConfigFor } from "./internal/s3ClientConfig.js"
 import * as Retry from "./Retry.js"
 
@@ -183,7 +183,7 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api, maxClients = 
             versionId: Option.fromNullable(answer.VersionId).pipe(Option.orElse(() => location.versionId)),
             contentLength: answer.ContentLength,
             etag: Option.fromNullable(answer.ETag),
-            body: NodeStream.fromReadable(() => body, (error) => {
+            body: flowingStream(body, (error) => {
               const f = classify(error)
               // A connection lost mid-body is worth another read; the digests would be of a truncated file.
               return fail("unavailable", `reading the body failed: ${f.code}: ${f.message}`)
