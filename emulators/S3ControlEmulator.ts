@@ -14,7 +14,7 @@ import { randomUUID } from "node:crypto"
 import type * as http from "node:http"
 import { Effect, type Scope } from "effect"
 import type { Iam } from "./IamEmulator.js"
-import { type AwsCallRecord, makeErrorQueue } from "./internal/awsProtocol.js"
+import { type AwsCallRecord, callRecord, makeErrorQueue } from "./internal/awsProtocol.js"
 import { readBody } from "./internal/jsonHttp.js"
 import { type Job, type LocalFunction, runJob } from "./internal/jobRunner.js"
 import { listen } from "./internal/loopbackServer.js"
@@ -143,15 +143,7 @@ export const start = (options: S3ControlOptions): Effect.Effect<S3ControlEmulato
       const action = route === null ? "Unknown" : method === "POST" && jobId === undefined ? "CreateJob" : jobId === undefined ? "ListJobs" : "DescribeJob"
       const auth = iam.authenticate({ method, rawUrl, headers: req.headers, payloadHash: sha256Hex(body) })
       const account = req.headers["x-amz-account-id"]
-      const entry: AwsCallRecord = {
-        at: Date.now(),
-        action,
-        accessKeyId: auth.ok ? auth.caller.accessKeyId : auth.accessKeyId,
-        account: auth.ok ? auth.caller.account : undefined,
-        headers: { ...req.headers },
-        params: { accountId: account, jobId },
-        status: 0
-      }
+      const entry = callRecord(action, auth, req.headers, { accountId: account, jobId })
       calls.push(entry)
       const fail = (error: S3Error) => {
         entry.status = error.status

@@ -25,27 +25,18 @@ import { table, tally } from "./Summary.js"
 const listOption = (name: string, description: string) =>
   Options.text(name).pipe(Options.repeated, Options.withDescription(`${description} (repeat it, or separate with commas)`))
 
+/** An option of `--batch-operations` only, optional: its default depends on the own account and Region. */
+const batchOption = (name: string, description: string) => Options.text(name).pipe(Options.optional, Options.withDescription(`--batch-operations: ${description}`))
+
 const options = {
   direct: Options.boolean("direct").pipe(Options.withDescription("list the objects from here (ListBuckets, ListObjectsV2) and scan each one")),
   batchOperations: Options.boolean("batch-operations").pipe(
     Options.withDescription("create one S3 Batch Operations job per account × Region invoking the backfill function, follow them, summarise their reports")
   ),
-  manifest: Options.text("manifest").pipe(
-    Options.optional,
-    Options.withDescription("--batch-operations: inventory:s3://<bucket>/<path>/manifest.json (one --account and --region); default: a CSV manifest listed from here")
-  ),
-  jobRole: Options.text("job-role").pipe(
-    Options.optional,
-    Options.withDescription("--batch-operations: the job role ARN (terraform output backfill_job_role_arn); default: arn:aws:iam::<own account>:role/highvolt-s3-backfill-batch-operations")
-  ),
-  function: Options.text("function").pipe(
-    Options.optional,
-    Options.withDescription("--batch-operations: the function ARN (terraform output backfill_function_arn); default: highvolt-aws-s3-lambda-backfill in the own account and Region")
-  ),
-  reportBucket: Options.text("report-bucket").pipe(
-    Options.optional,
-    Options.withDescription("--batch-operations: manifests and completion reports (terraform output backfill_bucket); default: highvolt-s3-backfill-<own account>-<Region>")
-  ),
+  manifest: batchOption("manifest", "inventory:s3://<bucket>/<path>/manifest.json (one --account and --region); default: a CSV manifest listed from here"),
+  jobRole: batchOption("job-role", "the job role ARN (terraform output backfill_job_role_arn); default: arn:aws:iam::<own account>:role/highvolt-s3-backfill-batch-operations"),
+  function: batchOption("function", "the function ARN (terraform output backfill_function_arn); default: highvolt-aws-s3-lambda-backfill in the own account and Region"),
+  reportBucket: batchOption("report-bucket", "manifests and completion reports (terraform output backfill_bucket); default: highvolt-s3-backfill-<own account>-<Region>"),
   account: listOption("account", "account to backfill; default: the account of these credentials"),
   region: listOption("region", "Region to backfill; default: AWS_REGION"),
   bucket: listOption("bucket", "only this bucket (it must be in one of the accounts and Regions)"),

@@ -45,8 +45,15 @@ export const render = (jobs: ReadonlyArray<FinishedJob>, topReasons = 5): string
   }
   const top = [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, topReasons)
   const brokenJobs = jobs.filter((j) => j.status !== "Complete")
+  // What Succeeded means task by task: `submitted`, `duplicate` or `skipped: <reason> …`.
+  const kinds = new Map<string, number>()
+  for (const t of jobs.flatMap((j) => j.tasks).filter((t) => t.resultCode === "Succeeded")) {
+    const kind = /^skipped: \S+/.exec(t.message)?.[0] ?? t.message.split(" ")[0] ?? ""
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
+  }
   return [
     table(["account", "region", "job", "status", "tasks", "succeeded", "temporary", "permanent"], rows),
+    ...(kinds.size === 0 ? [] : [`succeeded: ${[...kinds.entries()].sort().map(([kind, n]) => `${kind} ${n}`).join(", ")}`]),
     `${jobs.reduce((n, j) => n + j.tasks.length, 0)} task(s) in ${jobs.length} job(s), ${failed.length} failed`,
     ...(top.length === 0 ? [] : ["", "Top failure reasons:", ...top.map(([reason, n]) => `  ${String(n).padStart(6)}  ${reason}`)]),
     ...(brokenJobs.length === 0 ? [] : ["", "Jobs that did not complete:", ...brokenJobs.map((j) => `  ${j.jobId} (${j.account}/${j.region}) ${j.status}: ${j.failureReasons.join("; ")}`)]),

@@ -36,7 +36,9 @@ describe("highvolt-s3", () => {
     expect(run.stdout).toMatch(/16 event\(s\), 0 failed/)
     // Then backfill --direct of the member accounts: the two objects no event named are submitted, the rest known.
     expect(run.stdout).toMatch(/submitted\s+2\s+5500\n(.*\n)*15 object\(s\), 0 failed/)
-    expect(run.stdout).toMatch(/highvolt-server received 12 submission\(s\)/)
+    // Then backfill --batch-operations: a job per member account × Region, the restored object submitted.
+    expect(run.stdout).toMatch(/succeeded: duplicate 12, skipped: archived 1, skipped: mime 1, skipped: size 1, submitted 1\n16 task\(s\) in 4 job\(s\), 0 failed/)
+    expect(run.stdout).toMatch(/highvolt-server received 13 submission\(s\)/)
     expect(run.stdout).not.toMatch(/\s(rejected|mismatch)/)
     expect(run.stdout).toMatch(/Logins: JSONAir 1, highvolt 1; AssumeRole calls: 2/)
     expect(run.stdout + run.stderr).not.toContain(canaryMarker)
