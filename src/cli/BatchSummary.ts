@@ -6,9 +6,9 @@
 import type { FinishedJob } from "./BatchBackfill.js"
 import { table } from "./Summary.js"
 
-/** A failure's reason without what differs between objects (the key, the bucket): how reasons are grouped. */
+/** A failure's reason without what differs between objects (its location): how reasons are grouped. */
 const reasonOf = (message: string, bucket: string, key: string) =>
-  message.replaceAll(key, "<key>").replaceAll(bucket, "<bucket>").slice(0, 160)
+  message.replaceAll(`s3://${bucket}/${key}`, "s3://<bucket>/<key>").replaceAll(key, "<key>").slice(0, 160)
 
 export const failedTasks = (jobs: ReadonlyArray<FinishedJob>) => jobs.reduce((n, j) => n + j.tasks.filter((t) => t.resultCode !== "Succeeded").length, 0)
 

@@ -76,7 +76,11 @@ describe("highvolt-s3", () => {
     [["replay", "does-not-exist.json"], /cannot read does-not-exist.json/],
     [["replay", fixture("s3-test-event.s3-doc.json")], /cannot start: invalid Lambda environment: JSONAIR_SECRET_NAME is required/],
     [["replay", "--concurrency", "0", "x"], /--concurrency must be at least 1/],
-    [["frobnicate"], /Invalid subcommand/]
+    [["frobnicate"], /Invalid subcommand/],
+    [["backfill", "--direct", "--batch-operations"], /--direct and --batch-operations exclude each other/],
+    [["backfill", "--direct", "--manifest", "inventory:s3://b/m.json"], /go with --batch-operations/],
+    [["backfill", "--batch-operations", "--manifest", "s3://b/m.csv"], /expected inventory:s3:\/\/<bucket>/],
+    [["backfill", "--batch-operations", "--manifest", "inventory:s3://b/m.json", "--account", "222222222222,333333333333", "--region", "eu-west-1"], /exactly one --account and one --region/]
   ])("exits 2 with a message for usage and configuration errors: %j", async (args, message) => {
     const run = await cli(args)
     expect(run.code).toBe(2)

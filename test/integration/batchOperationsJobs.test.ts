@@ -10,6 +10,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3"
 import { CreateJobCommand, DescribeJobCommand } from "@aws-sdk/client-s3-control"
 import { spawn } from "node:child_process"
 import { join } from "node:path"
+import { gzipSync } from "node:zlib"
 import { Effect } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { s3Client, s3ControlClient } from "../emulators/clients.js"
@@ -89,6 +90,43 @@ describe("backfill --batch-operations", () => {
     expect(again.stdout).toMatch(/61 task\(s\) in 4 job\(s\), 0 failed/)
     expect(leakedSecrets(stack, [run.stdout, run.stderr, again.stdout, again.stderr])).toEqual([])
   }, 120_000)
+
+  it("--manifest inventory:…: the job scans what the S3 Inventory report lists, versions included", async () => {
+    const stack = local.stack
+    const [account, region] = [stack.accounts.members[1]!, stack.regions[0]!]
+    const bucket = `hv-inv-${account}`
+    await Effect.runPromise(stack.createBucket({ name: bucket, account, region, versioned: true }))
+    const [first, second, other] = [pdf("inventory v1"), pdf("inventory v2"), pdf("inventory other")]
+    const v1 = await Effect.runPromise(stack.putObject({ bucket, key: "inv/report q1.pdf", body: first }))
+    await Effect.runPromise(stack.putObject({ bucket, key: "inv/report q1.pdf", body: second }))
+    const v3 = await Effect.runPromise(stack.putObject({ bucket, key: "inv/other+1.pdf", body: other }))
+    // As S3 Inventory writes it: gzipped CSV, every field quoted, keys URL-encoded; here the older version is listed.
+    const csv = [["inv/report q1.pdf", v1.versionId!], ["inv/other+1.pdf", v3.versionId!]]
+      .map(([key, version]) => `"${bucket}","${encodeURIComponent(key!).replaceAll("%20", "+").replaceAll("%2F", "/")}","${version}","true"\n`).join("")
+    const s3 = s3Client(stack, stack.regions[0]!)
+    await s3.send(new PutObjectCommand({ Bucket: stack.backfill.reportBucket, Key: "inventory/data/part-0.csv.gz", Body: gzipSync(csv) }))
+    await s3.send(new PutObjectCommand({
+      Bucket: stack.backfill.reportBucket,
+      Key: "inventory/manifest.json",
+      Body: JSON.stringify({
+        sourceBucket: bucket,
+        destinationBucket: `arn:aws:s3:::${stack.backfill.reportBucket}`,
+        version: "2016-11-30",
+        fileFormat: "CSV",
+        fileSchema: "Bucket, Key, VersionId, IsLatest",
+        files: [{ key: "inventory/data/part-0.csv.gz", size: 1, MD5checksum: "0" }]
+      })
+    }))
+    const run = await cli(["backfill", "--batch-operations", "--json", "--manifest", `inventory:s3://${stack.backfill.reportBucket}/inventory/manifest.json`, "--account", account, "--region", region])
+    expect(run.code).toBe(0)
+    const lines = run.stdout.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, string>)
+    expect(lines.map((l) => [l.key, l.versionId, l.resultCode, l.resultString])).toEqual([
+      ["inv/report q1.pdf", v1.versionId, "Succeeded", "submitted"],
+      ["inv/other+1.pdf", v3.versionId, "Succeeded", "submitted"]
+    ])
+    expect(stack.highvolt.submissions.filter((s) => s.fields["sha256"] === sha256(first))).toHaveLength(1)
+    expect(stack.highvolt.submissions.filter((s) => s.fields["sha256"] === sha256(second))).toHaveLength(0)
+  }, 60_000)
 
   const createJob = async (name: string, rows: ReadonlyArray<readonly [string, string]>, userArguments: Record<string, string>, functionArn = local.stack.backfill.functionArn) => {
     const stack = local.stack
