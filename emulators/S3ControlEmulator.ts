@@ -76,12 +76,15 @@ export const start = (options: S3ControlOptions): Effect.Effect<S3ControlEmulato
       })
     )
 
+    // As terraform/backfill.tf's job role: it reads `manifests/*` and writes `reports/*`, in its own account only.
+    const mayUse = (job: Job, bucket: string, key: string, prefix: string) => s3.buckets.get(bucket)?.account === job.account && key.startsWith(prefix)
     const runner = (job: Job) => ({
-      // The job role reads and writes only its own account's buckets (terraform/backfill.tf).
       read: (bucket: string, key: string) =>
-        s3.buckets.get(bucket)?.account === job.account ? Effect.runPromise(s3.readObject(bucket, key)) : Promise.resolve(undefined),
+        mayUse(job, bucket, key, "manifests/") ? Effect.runPromise(s3.readObject(bucket, key)) : Promise.resolve(undefined),
       write: (bucket: string, key: string, body: string) =>
-        Effect.runPromise(s3.putObject({ bucket, key, body, contentType: "text/csv" })).then(() => undefined),
+        mayUse(job, bucket, key, "reports/")
+          ? Effect.runPromise(s3.putObject({ bucket, key, body, contentType: "text/csv" })).then(() => undefined)
+          : Promise.reject(new Error(`AccessDenied: s3:PutObject on ${bucket}/${key}`)),
       functionFor: (arn: string) => functions.get(arn),
       attempts: options.taskAttempts ?? 3,
       tasksPerInvocation: options.tasksPerInvocation ?? 10,

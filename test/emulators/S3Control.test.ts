@@ -191,13 +191,13 @@ describe("S3 Control emulator: running a job", () => {
     const { fn, events } = stand(() => "Succeeded")
     const unregister = stack.s3Control.registerFunction(stack.backfill.functionArn, fn)
     const bucket = stack.backfill.reportBucket
-    await upload("inventory/data/1.csv.gz", gzipSync("\"src\",\"a%20b.pdf\",\"v1\",\"true\"\n\"src\",\"c.pdf\",\"v2\",\"true\"\n"))
-    const manifest = await upload("inventory/manifest.json", JSON.stringify({
+    await upload("manifests/inventory/data/1.csv.gz", gzipSync("\"src\",\"a%20b.pdf\",\"v1\",\"true\"\n\"src\",\"c.pdf\",\"v2\",\"true\"\n"))
+    const manifest = await upload("manifests/inventory/manifest.json", JSON.stringify({
       sourceBucket: "src",
       destinationBucket: `arn:aws:s3:::${bucket}`,
       fileFormat: "CSV",
       fileSchema: "Bucket, Key, VersionId, IsLatest",
-      files: [{ key: "inventory/data/1.csv.gz", size: 1, MD5checksum: "x" }]
+      files: [{ key: "manifests/inventory/data/1.csv.gz", size: 1, MD5checksum: "x" }]
     }))
     const { JobId } = await s3ControlClient(stack).send(new CreateJobCommand(jobInput(manifest, {
       Manifest: { Spec: { Format: "S3InventoryReport_CSV_20161130" }, Location: manifest },
@@ -210,7 +210,7 @@ describe("S3 Control emulator: running a job", () => {
     expect(events[0].tasks.map((t: any) => [t.s3BucketArn, t.s3Key, t.s3VersionId])).toEqual([["arn:aws:s3:::src", "a%20b.pdf", "v1"], ["arn:aws:s3:::src", "c.pdf", "v2"]])
   })
 
-  it("a manifest whose ETag changed, or a function nobody registered: the job Fails with a reason", async () => {
+  it("a manifest whose ETag changed, a function nobody registered, a manifest the job role may not read: the job Fails with a reason", async () => {
     const location = await upload("manifests/changed.csv", "b,k\n")
     await upload("manifests/changed.csv", "b,k2\n")
     const changed = await s3ControlClient(stack).send(new CreateJobCommand(jobInput(location)))
@@ -219,5 +219,9 @@ describe("S3 Control emulator: running a job", () => {
     const unknown = await s3ControlClient(stack).send(new CreateJobCommand(jobInput(await upload("manifests/nofn.csv", "b,k\n"))))
     const second = await followJob(unknown.JobId!)
     expect([second.job.Status, second.job.FailureReasons?.[0]?.FailureCode]).toEqual(["Failed", "LambdaFunctionNotFound"])
+    // The job role reads manifests/ only, as terraform's policy lets it.
+    const outside = await s3ControlClient(stack).send(new CreateJobCommand(jobInput(await upload("elsewhere/m.csv", "b,k\n"))))
+    const third = await followJob(outside.JobId!)
+    expect([third.job.Status, third.job.FailureReasons?.[0]?.FailureCode]).toEqual(["Failed", "ManifestNotFound"])
   })
 })

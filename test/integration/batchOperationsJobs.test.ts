@@ -104,20 +104,20 @@ describe("backfill --batch-operations", () => {
     const csv = [["inv/report q1.pdf", v1.versionId!], ["inv/other+1.pdf", v3.versionId!]]
       .map(([key, version]) => `"${bucket}","${encodeURIComponent(key!).replaceAll("%20", "+").replaceAll("%2F", "/")}","${version}","true"\n`).join("")
     const s3 = s3Client(stack, stack.regions[0]!)
-    await s3.send(new PutObjectCommand({ Bucket: stack.backfill.reportBucket, Key: "inventory/data/part-0.csv.gz", Body: gzipSync(csv) }))
+    await s3.send(new PutObjectCommand({ Bucket: stack.backfill.reportBucket, Key: "manifests/inventory/data/part-0.csv.gz", Body: gzipSync(csv) }))
     await s3.send(new PutObjectCommand({
       Bucket: stack.backfill.reportBucket,
-      Key: "inventory/manifest.json",
+      Key: "manifests/inventory/manifest.json",
       Body: JSON.stringify({
         sourceBucket: bucket,
         destinationBucket: `arn:aws:s3:::${stack.backfill.reportBucket}`,
         version: "2016-11-30",
         fileFormat: "CSV",
         fileSchema: "Bucket, Key, VersionId, IsLatest",
-        files: [{ key: "inventory/data/part-0.csv.gz", size: 1, MD5checksum: "0" }]
+        files: [{ key: "manifests/inventory/data/part-0.csv.gz", size: 1, MD5checksum: "0" }]
       })
     }))
-    const run = await cli(["backfill", "--batch-operations", "--json", "--manifest", `inventory:s3://${stack.backfill.reportBucket}/inventory/manifest.json`, "--account", account, "--region", region])
+    const run = await cli(["backfill", "--batch-operations", "--json", "--manifest", `inventory:s3://${stack.backfill.reportBucket}/manifests/inventory/manifest.json`, "--account", account, "--region", region])
     expect(run.code).toBe(0)
     const lines = run.stdout.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, string>)
     expect(lines.map((l) => [l.key, l.versionId, l.resultCode, l.resultString])).toEqual([
