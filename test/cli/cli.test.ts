@@ -12,7 +12,7 @@ import { canaryMarker } from "../../emulators/Fixtures.js"
 const root = join(import.meta.dirname, "../..")
 
 /** Runs the CLI in a child process; asynchronously, so that this worker stays responsive meanwhile. */
-const cli = (args: ReadonlyArray<string>, input?: string) => {
+const cli = (args: ReadonlyArray<string>, input?: string, interruptWhen?: RegExp) => {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: "1" }
   for (const name of ["JSONAIR_SECRET_NAME", "JSONAIR_URL", "JSONAIR_NAME", "JSONAIR_TYPE"]) delete env[name]
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
@@ -20,7 +20,10 @@ const cli = (args: ReadonlyArray<string>, input?: string) => {
     let stdout = ""
     let stderr = ""
     child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s))
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s))
+    child.stderr.setEncoding("utf8").on("data", (s: string) => {
+      stderr += s
+      if (interruptWhen?.test(stderr) === true) child.kill("SIGINT")
+    })
     child.on("error", reject)
     child.on("close", (code) => resolve({ code, stdout, stderr }))
     child.stdin.end(input ?? "")
@@ -42,6 +45,12 @@ describe("highvolt-s3", () => {
     expect(run.stdout).not.toMatch(/\s(rejected|mismatch)/)
     expect(run.stdout).toMatch(/Logins: JSONAir 1, highvolt 1; AssumeRole calls: 2/)
     expect(run.stdout + run.stderr).not.toContain(canaryMarker)
+  }, 60_000)
+
+  it("Ctrl-C exits 130 (SIGINT, as a shell reports it)", async () => {
+    const run = await cli(["local"], undefined, /Ctrl-C stops it/)
+    expect(run.code).toBe(130)
+    expect(run.stdout).toContain("export AWS_ENDPOINT_URL_S3_CONTROL=")
   }, 60_000)
 
   it("replay --json prints exactly one JSON outcome per event on stdout and exits 1 when one failed", async () => {
