@@ -21,6 +21,9 @@ export const defaults = {
   secretName: "highvolt/jsonair-pat",
   jsonairPat: "hvtest-jsonair-pat-0f1e2d3c4b5a69788796a5b4c3d2e1f0",
   highvoltPat: "hvtest-highvolt-pat-a1b2c3d4e5f60718293a4b5c6d7e8f90",
+  /** terraform/backfill.tf's names: the Batch Operations job role and the backfill function. */
+  jobRoleName: "highvolt-s3-backfill-batch-operations",
+  backfillFunctionName: "highvolt-aws-s3-lambda-backfill",
   profileType: "aws-s3-lambda",
   profileName: "scanner"
 } as const

@@ -1,5 +1,6 @@
 /**
- * The embedded local stack: S3 (s3rver behind an account-aware gate), STS, Secrets Manager,
+ * The embedded local stack: S3 (s3rver behind an account-aware gate), S3 Control (Batch
+ * Operations jobs), STS, Secrets Manager,
  * JSONAir and highvolt-server emulators, in-process on 127.0.0.1 and ephemeral ports, speaking
  * the wire protocols the production layers use. `env` points any process at it; the emulator
  * handles expose counters, recordings, seeding and fault injection.
@@ -13,6 +14,7 @@ import * as Highvolt from "./HighvoltEmulator.js"
 import { type AccessKey, makeIam } from "./IamEmulator.js"
 import * as JsonAir from "./JsonAirEmulator.js"
 import type { RateLimit } from "./internal/rateLimit.js"
+import * as S3Control from "./S3ControlEmulator.js"
 import * as S3 from "./S3Emulator.js"
 import * as SecretsManager from "./SecretsManagerEmulator.js"
 import * as Sts from "./StsEmulator.js"
@@ -46,6 +48,8 @@ export interface LocalStackOptions {
   readonly highvolt?: Omit<Highvolt.HighvoltOptions, "pat">
   /** Create one bucket per account (own, members, outside) and region (default true). */
   readonly defaultBuckets?: boolean
+  /** How Batch Operations jobs run their tasks (attempts per task, tasks per invocation). */
+  readonly batchOperations?: Pick<S3Control.S3ControlOptions, "taskAttempts" | "tasksPerInvocation" | "concurrency">
   /** Check SigV4 signatures, not only access key ids (default true). */
   readonly verifySignatures?: boolean
 }
@@ -56,6 +60,7 @@ export interface LocalStackEnv {
   readonly AWS_ACCESS_KEY_ID: string
   readonly AWS_SECRET_ACCESS_KEY: string
   readonly AWS_ENDPOINT_URL_S3: string
+  readonly AWS_ENDPOINT_URL_S3_CONTROL: string
   readonly AWS_ENDPOINT_URL_STS: string
   readonly AWS_ENDPOINT_URL_SECRETS_MANAGER: string
   /** Keeps the SDK from probing the EC2 metadata service should it look for credentials elsewhere. */
@@ -87,6 +92,13 @@ export interface LocalStackHandle {
   readonly putObject: S3.S3Emulator["putObject"]
   readonly deleteObject: S3.S3Emulator["deleteObject"]
   readonly s3: S3.S3Emulator
+  readonly s3Control: S3Control.S3ControlEmulator
+  /**
+   * What terraform's `enable_backfill` creates, in the own account and first Region: the job
+   * role, the backfill function's ARN (register its handler with `s3Control.registerFunction`)
+   * and the report bucket (created here).
+   */
+  readonly backfill: { readonly jobRoleArn: string; readonly functionArn: string; readonly reportBucket: string }
   readonly sts: Sts.StsEmulator
   readonly secretsManager: SecretsManager.SecretsEmulator
   readonly jsonair: JsonAir.JsonAirEmulator
@@ -140,6 +152,13 @@ export const start = (options: LocalStackOptions = {}): Effect.Effect<LocalStack
       }),
       Highvolt.start({ ...auth, ...options.highvolt, pat: highvoltPat })
     ], { concurrency: "unbounded" })
+    const s3Control = yield* S3Control.start({ iam, s3, jobRoleName: defaults.jobRoleName, ...options.batchOperations })
+    const backfill = {
+      jobRoleArn: `arn:aws:iam::${own}:role/${defaults.jobRoleName}`,
+      functionArn: `arn:aws:lambda:${region}:${own}:function:${defaults.backfillFunctionName}`,
+      reportBucket: `highvolt-s3-backfill-${own}-${region}`
+    }
+    yield* s3.createBucket({ name: backfill.reportBucket, account: own, region })
     const config = options.config?.(highvolt.url) ?? demoConfig(highvolt.url, highvoltPat)
     const jsonair = yield* JsonAir.start({ ...auth, pat: jsonairPat, profiles: [{ ...profile, document: config }] })
 
@@ -156,6 +175,7 @@ export const start = (options: LocalStackOptions = {}): Effect.Effect<LocalStack
       AWS_ACCESS_KEY_ID: ownCredentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: ownCredentials.secretAccessKey,
       AWS_ENDPOINT_URL_S3: s3.url,
+      AWS_ENDPOINT_URL_S3_CONTROL: s3Control.url,
       AWS_ENDPOINT_URL_STS: sts.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
       AWS_EC2_METADATA_DISABLED: "true",
@@ -183,6 +203,8 @@ export const start = (options: LocalStackOptions = {}): Effect.Effect<LocalStack
       putObject: s3.putObject,
       deleteObject: s3.deleteObject,
       s3,
+      s3Control,
+      backfill,
       sts,
       secretsManager,
       jsonair,

@@ -76,6 +76,11 @@ export interface S3Emulator {
   readonly setListBucket: (account: string, allowed: boolean) => void
   readonly createBucket: (input: CreateBucketInput) => Effect.Effect<BucketInfo>
   readonly putObject: (input: PutObjectInput) => Effect.Effect<PutObjectResult>
+  /**
+   * The current bytes of an object, as a service reading it with its own role would get them
+   * (S3 Batch Operations reading a manifest); `undefined` when there is none.
+   */
+  readonly readObject: (bucket: string, key: string) => Effect.Effect<{ readonly bytes: Buffer; readonly etag: string } | undefined>
   /** Deletes the object; in a versioned bucket adds a delete marker (older versions stay readable). */
   readonly deleteObject: (bucket: string, key: string) => Effect.Effect<{ readonly deleteMarker: string | undefined }>
   /** Changes the state of an object's current version (or of `versionId`). */
@@ -212,6 +217,11 @@ export const start = (options: { readonly iam: Iam }): Effect.Effect<S3Emulator,
         return { deleteMarker: marker }
       })
 
+    const readObject = (bucket: string, key: string) =>
+      raw("GET", keyPath(bucket, key)).pipe(
+        Effect.map((answer) => answer.status === 200 ? { bytes: answer.bytes, etag: String(answer.headers["etag"] ?? "") } : undefined)
+      )
+
     return {
       url: gate.url,
       buckets: registry.buckets,
@@ -224,6 +234,7 @@ export const start = (options: { readonly iam: Iam }): Effect.Effect<S3Emulator,
       },
       createBucket,
       putObject,
+      readObject,
       deleteObject,
       setObjectState: (bucket, key, state, versionId) => {
         const version = versionId === undefined ? registry.latest(bucket, key) : registry.find(bucket, key, versionId)

@@ -52,6 +52,7 @@ const config = Config.all({
     region: Config.option(Config.nonEmptyString("AWS_REGION")),
     endpoints: Config.all({
       s3: endpoint("AWS_ENDPOINT_URL_S3"),
+      s3Control: endpoint("AWS_ENDPOINT_URL_S3_CONTROL"),
       sts: endpoint("AWS_ENDPOINT_URL_STS"),
       secretsManager: endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER")
     }),
@@ -92,6 +93,8 @@ export interface AwsSettings {
   /** `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`. */
   readonly endpoints: {
     readonly s3: Option.Option<string>
+    /** Only the CLI's `backfill --batch-operations` calls S3 Control. */
+    readonly s3Control: Option.Option<string>
     readonly sts: Option.Option<string>
     readonly secretsManager: Option.Option<string>
   }
@@ -137,7 +140,7 @@ export class Environment extends Context.Tag("highvolt/Environment")<Environment
       tlsSkipVerify: false,
       aws: {
         region: Option.some("eu-west-1"),
-        endpoints: { s3: Option.none(), sts: Option.none(), secretsManager: Option.none() },
+        endpoints: { s3: Option.none(), s3Control: Option.none(), sts: Option.none(), secretsManager: Option.none() },
         credentials: Option.none()
       },
       ...overrides

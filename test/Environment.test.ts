@@ -77,6 +77,7 @@ describe("Environment.aws", () => {
       const { aws } = yield* Effect.flatten(read({ ...complete, AWS_ENDPOINT_URL: "http://127.0.0.1:9000", AWS_ENDPOINT_URL_STS: "http://127.0.0.1:9001" }))
       expect(aws.endpoints).toEqual({
         s3: Option.some("http://127.0.0.1:9000/"),
+        s3Control: Option.some("http://127.0.0.1:9000/"),
         sts: Option.some("http://127.0.0.1:9001/"),
         secretsManager: Option.some("http://127.0.0.1:9000/")
       })

@@ -180,7 +180,7 @@ describe("the installed CLI", () => {
   it("demo submits the seeded files and exits 0", async () => {
     const answer = await highvoltS3(["demo"])
     expect(answer.code).toBe(0)
-    expect(answer.stdout).toMatch(/highvolt-server received 12 submission\(s\)/)
+    expect(answer.stdout).toMatch(/highvolt-server received 13 submission\(s\)/)
     expect(answer.stdout + answer.stderr).not.toContain(canaryMarker)
   })
 })

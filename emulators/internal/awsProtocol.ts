@@ -1,7 +1,7 @@
 /** Bits the AWS emulators (STS, Secrets Manager, the S3 gate) share. */
 import { randomUUID } from "node:crypto"
 import type * as http from "node:http"
-import type { AuthFailure } from "../IamEmulator.js"
+import type { AuthFailure, AuthResult } from "../IamEmulator.js"
 
 export const xmlEscape = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;")
@@ -23,6 +23,22 @@ export interface AwsCallRecord {
   /** The error code answered, if any. */
   code?: string
 }
+
+/** The record of a call as it arrives (its status set when answered). */
+export const callRecord = (
+  action: string,
+  auth: AuthResult,
+  headers: Readonly<http.IncomingHttpHeaders>,
+  params: Readonly<Record<string, unknown>>
+): AwsCallRecord => ({
+  at: Date.now(),
+  action,
+  accessKeyId: auth.ok ? auth.caller.accessKeyId : auth.accessKeyId,
+  account: auth.ok ? auth.caller.account : undefined,
+  headers: { ...headers },
+  params,
+  status: 0
+})
 
 /** An error an AWS emulator answers, in the service's own words. */
 export interface AwsError {

@@ -38,6 +38,8 @@ export const keyPath = (bucket: string, key: string) =>
 export interface RawResponse {
   readonly status: number
   readonly body: string
+  /** The body as sent: gzipped inventory files are not text. */
+  readonly bytes: Buffer
   readonly headers: http.IncomingHttpHeaders
 }
 
@@ -55,7 +57,10 @@ export const rawRequest = (
     const req = http.request({ host: "127.0.0.1", port, method, path, agent, headers: { ...headers, "Content-Length": size } }, (res) => {
       const chunks: Array<Buffer> = []
       res.on("data", (c: Buffer) => chunks.push(c))
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers }))
+      res.on("end", () => {
+        const bytes = Buffer.concat(chunks)
+        resolve({ status: res.statusCode ?? 0, body: bytes.toString("utf8"), bytes, headers: res.headers })
+      })
       res.on("error", reject)
     })
     req.on("error", reject)

@@ -7,6 +7,7 @@ import { ConfigProvider, Effect, Layer } from "effect"
 import type * as LocalStack from "../../emulators/LocalStack.js"
 import { AppLayer } from "../AppLayer.js"
 import { Environment } from "../Environment.js"
+import { BatchOperationsJobs } from "./BatchOperationsJobs.js"
 import { Listing } from "./Listing.js"
 
 export type App = Layer.Layer.Success<typeof AppLayer>
@@ -28,8 +29,11 @@ export const withApp = <A, R>(program: Effect.Effect<A, never, R | App>, local?:
     Effect.either
   )
 
-/** The application plus what a direct backfill needs besides: S3 listings, and the environment (for the default Region). */
-export const BackfillLayer = Listing.layer.pipe(Layer.provideMerge(Layer.merge(AppLayer, Environment.layer)))
+/**
+ * The application plus what a backfill needs besides: S3 listings, Batch Operations jobs, and
+ * the environment (for the default Region).
+ */
+export const BackfillLayer = Layer.merge(Listing.layer, BatchOperationsJobs.layer).pipe(Layer.provideMerge(Layer.merge(AppLayer, Environment.layer)))
 
 export type BackfillApp = Layer.Layer.Success<typeof BackfillLayer>
 

@@ -1,7 +1,7 @@
 /**
- * `highvolt-s3 backfill`: scan the objects that already exist. One mode so far, `--direct`
- * (this process lists and scans); the S3 Batch Operations mode (`--batch-operations`: a job per
- * account × Region, run by AWS) is to be added beside it, in `modeOf` and `run` below.
+ * `highvolt-s3 backfill`: scan the objects that already exist, in one of two modes (`modeOf`):
+ * `--direct` (this process lists and scans, resumably) or `--batch-operations` (one S3 Batch
+ * Operations job per account × Region, run by AWS and followed from here: `BatchOperationsMode`).
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Either, Option, Schema } from "effect"
@@ -12,6 +12,9 @@ import { AccountId, BucketName, Region } from "../Domain.js"
 import { Environment } from "../Environment.js"
 import { withBackfillApp } from "./App.js"
 import { type BackfillTarget, countDirect, resolveBuckets, runDirect, totals } from "./Backfill.js"
+import type { BatchSettings } from "./BatchBackfill.js"
+import { parseManifestOption } from "./BatchManifest.js"
+import { batchDryRun, batchRun } from "./BatchOperationsMode.js"
 import * as Checkpoint from "./Checkpoint.js"
 import { estimate, usd } from "./CostModel.js"
 import { ExitCode, usageError } from "./ExitCode.js"
@@ -22,8 +25,18 @@ import { table, tally } from "./Summary.js"
 const listOption = (name: string, description: string) =>
   Options.text(name).pipe(Options.repeated, Options.withDescription(`${description} (repeat it, or separate with commas)`))
 
+/** An option of `--batch-operations` only, optional: its default depends on the own account and Region. */
+const batchOption = (name: string, description: string) => Options.text(name).pipe(Options.optional, Options.withDescription(`--batch-operations: ${description}`))
+
 const options = {
   direct: Options.boolean("direct").pipe(Options.withDescription("list the objects from here (ListBuckets, ListObjectsV2) and scan each one")),
+  batchOperations: Options.boolean("batch-operations").pipe(
+    Options.withDescription("create one S3 Batch Operations job per account × Region invoking the backfill function, follow them, summarise their reports")
+  ),
+  manifest: batchOption("manifest", "inventory:s3://<bucket>/<path>/manifest.json (one --account and --region); default: a CSV manifest listed from here"),
+  jobRole: batchOption("job-role", "the job role ARN (terraform output backfill_job_role_arn); default: arn:aws:iam::<own account>:role/highvolt-s3-backfill-batch-operations"),
+  function: batchOption("function", "the function ARN (terraform output backfill_function_arn); default: highvolt-aws-s3-lambda-backfill in the own account and Region"),
+  reportBucket: batchOption("report-bucket", "manifests and completion reports (terraform output backfill_bucket); default: highvolt-s3-backfill-<own account>-<Region>"),
   account: listOption("account", "account to backfill; default: the account of these credentials"),
   region: listOption("region", "Region to backfill; default: AWS_REGION"),
   bucket: listOption("bucket", "only this bucket (it must be in one of the accounts and Regions)"),
@@ -55,17 +68,38 @@ const decodeAll = <A>(option: string, values: ReadonlyArray<string>, schema: Sch
 
 const issueMessage = (error: { readonly message: string }) => error.message.split("\n").at(-1)?.replace(/^\s*└─\s*/, "") ?? error.message
 
+type Mode = "direct" | "batch-operations"
+
+/** The one mode asked for, or the usage error. */
+const modeOf = (parsed: Parsed): Either.Either<Mode, string> =>
+  parsed.direct && parsed.batchOperations
+    ? Either.left("--direct and --batch-operations exclude each other")
+    : parsed.direct
+    ? Either.right("direct")
+    : parsed.batchOperations
+    ? Either.right("batch-operations")
+    : Either.left("backfill needs a mode: --direct (list the objects and scan them from here) or --batch-operations (S3 Batch Operations jobs)")
+
 /** What a usage error is, before anything is started. */
 const validate = (parsed: Parsed) =>
   Either.gen(function*() {
-    // The only mode so far; --batch-operations is to join it here.
-    if (!parsed.direct) return yield* Either.left("backfill needs a mode: --direct (list the objects and scan them from here)")
+    const mode = yield* modeOf(parsed)
+    if (mode === "direct" && [parsed.manifest, parsed.jobRole, parsed.function, parsed.reportBucket].some(Option.isSome)) {
+      return yield* Either.left("--manifest, --job-role, --function and --report-bucket go with --batch-operations")
+    }
+    const inventory = yield* Option.match(parsed.manifest, {
+      onNone: () => Either.right(Option.none()),
+      onSome: (text) => Either.map(parseManifestOption(text), Option.some)
+    })
     if (parsed.concurrency < 1) return yield* Either.left("--concurrency must be at least 1")
     if (parsed.timeout < 1) return yield* Either.left("--timeout must be at least 1 (seconds)")
     const accounts = yield* decodeAll("account", split(parsed.account), AccountId)
     const regions = yield* decodeAll("region", split(parsed.region), Region)
     const buckets = yield* decodeAll("bucket", split(parsed.bucket), BucketName)
-    return { accounts, regions, buckets: buckets as ReadonlyArray<string> }
+    if (Option.isSome(inventory) && (accounts.length !== 1 || regions.length !== 1 || buckets.length > 0)) {
+      return yield* Either.left("--manifest inventory:… names the objects of one job: give exactly one --account and one --region, and no --bucket")
+    }
+    return { mode, inventory, accounts, regions, buckets: buckets as ReadonlyArray<string> }
   })
 
 const defaultCheckpointPath = (scope: Checkpoint.Scope) =>
@@ -146,11 +180,25 @@ const run = (parsed: Parsed) =>
         buckets: unique(valid.right.buckets),
         prefix: parsed.prefix
       }
+      if (valid.right.mode === "batch-operations") {
+        const jobRegion = Option.getOrElse(Option.map(env.aws.region, (r) => Region.make(r)), () => target.regions[0]!)
+        const settings: BatchSettings = {
+          jobRegion,
+          roleArn: Option.getOrElse(parsed.jobRole, () => `arn:aws:iam::${ownAccount}:role/highvolt-s3-backfill-batch-operations`),
+          functionArn: Option.getOrElse(parsed.function, () => `arn:aws:lambda:${jobRegion}:${ownAccount}:function:highvolt-aws-s3-lambda-backfill`),
+          reportBucket: Option.getOrElse(parsed.reportBucket, () => `highvolt-s3-backfill-${ownAccount}-${jobRegion}`),
+          inventory: valid.right.inventory,
+          prefix: parsed.prefix
+        }
+        const code = yield* (parsed.dryRun ? batchDryRun(target, settings, parsed.json) : batchRun(target, settings, parsed.json)).pipe(
+          Effect.catchTags({ JobError: (e) => Effect.succeed(e.message), ReportFormatError: (e) => Effect.succeed(e.message) })
+        )
+        return typeof code === "string" ? Either.left(code) : Either.right(code)
+      }
       const scope: Checkpoint.Scope = { accounts: target.accounts, regions: target.regions, buckets: target.buckets, prefix: target.prefix }
       const path = Option.match(parsed.checkpoint, { onNone: () => defaultCheckpointPath(scope), onSome: (p) => resolve(p) })
       const checkpoint = yield* Effect.either(Checkpoint.load(path, scope))
       if (Either.isLeft(checkpoint)) return Either.left(checkpoint.left.message)
-      // The --batch-operations mode is to branch off here.
       const code = yield* (parsed.dryRun ? dryRunReport(parsed, target, checkpoint.right) : direct(parsed, target, checkpoint.right)).pipe(
         Effect.catchTag("CheckpointError", (error) => Effect.succeed(error.message))
       )
@@ -162,7 +210,10 @@ const run = (parsed: Parsed) =>
   })
 
 export const backfillCommand = Command.make("backfill", options, run).pipe(
-  Command.withDescription("Scan objects that already exist: --direct lists accounts × Regions (or --bucket, --prefix) and scans each object, resumably")
+  Command.withDescription(
+    "Scan objects that already exist: --direct lists accounts × Regions (or --bucket, --prefix) and scans each object, resumably; " +
+      "--batch-operations has S3 Batch Operations invoke the backfill function, one job per account × Region"
+  )
 )
 
 

@@ -30,6 +30,14 @@ export const S3Prices = {
   usdPerGbOut: 0.09
 } as const
 
+/** S3 Batch Operations' own prices (US East): a fee per job and per object operation (task). */
+export const BatchOperationsPrices = {
+  usdPerJob: 0.25,
+  usdPerTask: 1.0 / 1_000_000,
+  /** The generated CSV manifest's upload, one PUT per job. */
+  usdPerPut: 0.005 / 1000
+} as const
+
 export interface Listed {
   readonly objects: number
   readonly bytes: number
@@ -66,6 +74,17 @@ export const estimate = (listed: Listed): Estimate => {
     lambdaUsd: gbSeconds * LambdaModel.usdPerGbSecond + listed.objects * LambdaModel.usdPerRequest +
       (listed.objects * LambdaModel.logBytesPerObject / GB) * LambdaModel.usdPerLogGb
   }
+}
+
+/**
+ * `--batch-operations`: the Lambda's cost for the objects, its S3 GETs, the listing that
+ * generated the manifests, and Batch Operations' fee for `jobs` jobs and one task per object.
+ */
+export const batchOperationsUsd = (listed: Listed, jobs: number) => {
+  const { lambdaUsd } = estimate(listed)
+  const feeUsd = jobs * BatchOperationsPrices.usdPerJob + listed.objects * BatchOperationsPrices.usdPerTask
+  const s3Usd = listed.objects * S3Prices.usdPerGet + listed.listRequests * S3Prices.usdPerList + jobs * BatchOperationsPrices.usdPerPut
+  return { feeUsd, lambdaUsd, s3Usd, totalUsd: feeUsd + lambdaUsd + s3Usd }
 }
 
 export const usd = (amount: number) => (amount > 0 && amount < 0.01 ? `$${amount.toFixed(4)}` : `$${amount.toFixed(2)}`)

@@ -6,7 +6,8 @@
  * non-ASCII), generates the events AWS would deliver, replays them through the same program as
  * the Lambda, and shows the outcomes and what highvolt-server received. Then a direct backfill
  * of the member accounts finds the objects already scanned (duplicates) and the few written
- * "before the scanner was deployed", which no event announced.
+ * "before the scanner was deployed", which no event announced; and a backfill on S3 Batch
+ * Operations (one job per member account × Region) finds one more, restored after an outage.
  */
 import { Console, Effect, Either } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -20,6 +21,8 @@ import { isFailed } from "../Outcome.js"
 import { withBackfillApp } from "./App.js"
 import { resolveBuckets, runDirect } from "./Backfill.js"
 import * as Checkpoint from "./Checkpoint.js"
+import { anyFailed, render } from "./BatchSummary.js"
+import { batchOperationsOfMembers } from "./DemoBatchOperations.js"
 import { transferProgress } from "./Progress.js"
 import * as Files from "./DemoFiles.js"
 import { replay } from "./Replay.js"
@@ -101,8 +104,11 @@ const legacy: ReadonlyArray<Seed> = [
   { key: "legacy/old offer letter.docx", body: Files.docx, account: 1, region: 0 }
 ]
 
-const seedLegacy = (stack: LocalStack.LocalStackHandle) =>
-  Effect.forEach(legacy, (seed) => {
+/** Restored from a backup after an outage: no event, and after the direct backfill — the Batch Operations jobs find it. */
+const restored: Seed = { key: "restored/2015 board minutes.pdf", body: Files.largePdf(2200), account: 0, region: 1 }
+
+const seedAll = (stack: LocalStack.LocalStackHandle, seeds: ReadonlyArray<Seed>) =>
+  Effect.forEach(seeds, (seed) => {
     const account = accountOf(stack, seed.account)
     return stack.putObject({ bucket: stack.bucketName(account, stack.regions[seed.region]!), key: seed.key, body: seed.body })
   }, { discard: true })
@@ -171,14 +177,21 @@ export const runDemo = Effect.gen(function*() {
           Console.log(`  ${o.outcome.padEnd(9)} ${o.outcome === "skipped" ? o.reason.padEnd(19) : "".padEnd(19)} s3://${o.bucket ?? "?"}/${o.key ?? "?"}`)
       })
       yield* Console.log(`\n${summary(outcomes)}\n`)
-      yield* seedLegacy(stack)
+      yield* seedAll(stack, legacy)
       yield* Console.log(
         `${legacy.length} more objects were there before the scanner: no event names them. ` +
           `backfill --direct of the member accounts in ${stack.regions.join(", ")}…\n`
       )
       const backfilled = yield* backfillMembers(stack).pipe(Effect.orDie)
       yield* Console.log(`\n${backfilled.render("object")}\n`)
-      return { failed: outcomes.some(isFailed) || backfilled.failed > 0 }
+      yield* seedAll(stack, [restored])
+      yield* Console.log(
+        `One more object was restored from a backup since. backfill --batch-operations of the member accounts: ` +
+          `one S3 Batch Operations job per account × Region, run by the local S3 Control…\n`
+      )
+      const jobs = yield* batchOperationsOfMembers(stack).pipe(Effect.orDie)
+      yield* Console.log(`${render(jobs)}\n`)
+      return { failed: outcomes.some(isFailed) || backfilled.failed > 0 || anyFailed(jobs) }
     }),
     stack
   )

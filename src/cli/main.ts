@@ -7,10 +7,13 @@
  *                     accepts, or SQS messages / archive / on-failure records wrapping one)
  *   backfill --direct list the objects that already exist (accounts × Regions, buckets,
  *                     prefix) and scan each one, resumably (a checkpoint file)
+ *   backfill --batch-operations
+ *                     one S3 Batch Operations job per account × Region invoking the
+ *                     backfill function; followed to the end, its reports summarised
  *   local             start the embedded local stack and print its environment
  *   demo              seed the local stack, replay realistic events, print what happened
  *
- * Exit codes: 0 nothing failed, 1 some event failed, 2 usage or configuration error.
+ * Exit codes: 0 nothing failed, 1 some event failed, 2 usage or configuration error, 130 Ctrl-C.
  */
 import { Args, Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
@@ -103,5 +106,6 @@ NodeRuntime.runMain(program, {
   // too, in the middle of `--json` outcome lines.
   disablePrettyLogger: true,
   disableErrorReporting: false,
-  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? Number(exit.value) : ExitCode.failed)
+  // Ctrl-C interrupts the program (its finalizers run: a backfill's checkpoint is saved); 130 as a shell reports SIGINT.
+  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? Number(exit.value) : Exit.isInterrupted(exit) ? ExitCode.interrupted : ExitCode.failed)
 })

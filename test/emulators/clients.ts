@@ -1,5 +1,6 @@
 /** Real AWS SDK v3 clients and plain node:http calls aimed at a running local stack. */
 import { S3Client } from "@aws-sdk/client-s3"
+import { S3ControlClient } from "@aws-sdk/client-s3-control"
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager"
 import { STSClient } from "@aws-sdk/client-sts"
 import * as http from "node:http"
@@ -22,6 +23,10 @@ export const s3Client = (stack: LocalStackHandle, region: string, credentials: C
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: 1
   })
+
+/** An S3 Control client; the emulator's URL used as it is (S3 Control's rules would put the account id in front of 127.0.0.1). */
+export const s3ControlClient = (stack: LocalStackHandle, region: string = stack.regions[0]!, credentials: Creds = stack.ownCredentials) =>
+  new S3ControlClient({ region, credentials, maxAttempts: 1, endpointProvider: () => ({ url: new URL(stack.env.AWS_ENDPOINT_URL_S3_CONTROL) }) })
 
 export const stsClient = (stack: LocalStackHandle, credentials: Creds = stack.ownCredentials) =>
   new STSClient({ region: stack.regions[0]!, endpoint: stack.env.AWS_ENDPOINT_URL_STS, credentials, maxAttempts: 1 })
