@@ -101,7 +101,7 @@ export interface StreamedBody {
 /** RFC 3339 in UTC, whole seconds: `2026-05-23T14:00:00Z`. */
 export const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z")
 
-/** In-memory content, encoded `SpoolReadBytes` of input per pull (1 MiB of text each). */
+/** In-memory content, encoded `SpoolReadBytes` of input per pull (a few 64 KiB pieces each). */
 const memoryBase64 = (chunks: ReadonlyArray<Uint8Array>): Stream.Stream<Uint8Array> =>
   Stream.suspend(() => {
     const encoder = new Base64Encoder()
