@@ -1,5 +1,5 @@
 /**
- * Issue 7 item 4 — pipelining: wall time of a large scan (new file: the largest submittable
+ * Issue 14 item 2 (after issue 7 item 4) — pipelining: wall time of a large scan (new file: the largest submittable
  * object, 767 MiB, see `internal/gib.ts`) against the slowest stage
  * alone — S3 read (GetObject, drained), digest (3 hashes + spool write over bytes from memory),
  * upload (spool read, base64, POST to the emulator, which verifies every byte) — each measured
@@ -34,7 +34,8 @@ const bench: Bench = async () => {
     "÷ scan (new)": fixed(m((p) => f(p) / p.scan))
   })
   const slowestRatio = m((p) => p.slowest / p.scan)
-  const overlapRatio = m((p) => Math.max(p.read, p.digest) / p.duplicate)
+  const newOverBound = m((p) => p.scan / p.bound)
+  const duplicateOverOverlap = m((p) => p.duplicate / Math.max(p.read, p.digest))
   const boundRatio = m((p) => p.bound / p.scan)
   const slowestName = (["read", "digest", "upload"] as const)
     .map((k) => [k, m((p) => p[k])] as const)
@@ -51,15 +52,15 @@ const bench: Bench = async () => {
       row("design bound: max(read, digest) + upload", (p) => p.bound)
     ],
     targets: [
-      { name: "slowest stage alone / scan (new file)", value: slowestRatio, target: "≥ 0.8", met: slowestRatio >= 0.8 },
-      { name: "max(read, digest) / duplicate scan (read and digest overlap)", value: overlapRatio, target: "≥ 0.8", met: overlapRatio >= 0.8 }
+      { name: "scan (new file) / (max(read, digest) + upload)", value: newOverBound, target: "≤ 1.25", met: newOverBound <= 1.25 },
+      { name: "scan (duplicate) / max(read, digest): read and digest overlap", value: duplicateOverOverlap, target: "≤ 1.1", met: duplicateOverOverlap <= 1.1 }
     ],
     notes: [
-      `slowest stage alone: ${slowestName}; the scan takes ${scan.toFixed(1)} s; ` +
+      `slowest stage alone: ${slowestName}, ${fixed(slowestRatio)} of the scan; the scan takes ${scan.toFixed(1)} s; ` +
       `the design bound max(read, digest) + upload is ${fixed(boundRatio)} of the scan`,
       "the upload cannot overlap the read: highvolt must be queried with the full SHA256 before submitting, so a new file " +
-      "is read twice in time (S3 → spool, spool → highvolt) and the best possible ratio is slowest / (max(read, digest) + upload), " +
-      "below 0.8 whenever the upload is not much slower than the read; the second target checks what can overlap (read with digest)",
+      "is read twice in time (S3 → spool, spool → highvolt): the targets measure the scan against that bound, and a duplicate " +
+      "(no upload) against read and digest overlapping perfectly",
       "the upload stage includes the emulator, in the stack process, decoding the base64 and hashing it to verify the digests; " +
       "S3 reads are served by s3rver from its temp directory through the account-aware gate (same stack process)",
       `the S3 body arrives in chunks of ${(median(rs.map((r) => r.read.bytes / r.read.chunks)) / 1024).toFixed(0)} KiB on average; ` +

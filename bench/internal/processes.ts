@@ -168,6 +168,8 @@ export interface LambdaJobResult {
   readonly scan: Timing
   readonly rssBeforeKiB: number
   readonly maxRssKiB: number
+  /** The whole process, from its start to its exit: wall (uptime), user and sys CPU. */
+  readonly process: Timing
   /** The measured event's outcome, from the handler's last EMF line (submitted, duplicate, …). */
   readonly outcome: string
 }
