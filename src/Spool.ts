@@ -1,9 +1,6 @@
 /**
- * Where an object's bytes are kept between the read and the submit: in memory while they fit a
- * budget shared by the objects kept at once, else in a spool file in the OS temp dir (`TMPDIR`,
- * `/tmp` on Lambda). On Lambda the budget comes from the function's memory, which is paid for
- * whether used or not (see `memoryLimitFor`): an object kept in memory skips the spool's write
- * and its read back. The digest
+ * Where an object's bytes are kept between the read and the submit: in memory when the object
+ * is small, else in a spool file in the OS temp dir (`TMPDIR`, `/tmp` on Lambda). The digest
  * pass hands every chunk to a `Keeper`; the submit reads the kept `Content` back, as often as it
  * is retried, for exactly as long as the caller's `Scope` is open.
  *
@@ -19,25 +16,8 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { Chunk, Config, Context, Effect, Exit, Fiber, Layer, Option, Schema, Scope, Stream } from "effect"
 import * as Pool from "./internal/digest/pool.js"
 
-/** Bytes kept in memory at once, outside Lambda (the CLI: its memory is not known to be ours). */
+/** Objects up to this size are kept in memory; larger ones are spooled to the temp dir. */
 export const DefaultMemoryLimit = 8 * 1024 * 1024
-/** What a function's runtime keeps for itself (V8's heap, the runtime, socket and spool buffers), MiB. */
-export const RuntimeReserveMiB = 128
-/**
- * The share of the rest of the function's memory that objects may take at once: the scanner's
- * own peak RSS on a large object is ~200 MiB at 1024 MB, so a quarter leaves room for it.
- */
-export const MemoryShareOfFunction = 1 / 4
-
-/**
- * The memory budget for a function of `memoryMiB` (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`; none
- * outside Lambda): a quarter of what it has beyond the runtime's reserve, at least the default.
- */
-export const memoryLimitFor = (memoryMiB: Option.Option<number>): number =>
-  Option.match(memoryMiB, {
-    onNone: () => DefaultMemoryLimit,
-    onSome: (mib) => Math.max(DefaultMemoryLimit, Math.floor((mib - RuntimeReserveMiB) * 1024 * 1024 * MemoryShareOfFunction))
-  })
 /** Spool reads: large, and a multiple of 3 so base64 needs no carry between reads. */
 export const SpoolReadBytes = 3 * 256 * 1024
 /** Spool writes are issued in batches of this many bytes, one batch in flight while the next fills. */
@@ -166,7 +146,7 @@ export interface Kept<A> {
 
 export interface SpoolOptions {
   readonly fileSystem: FileSystem.FileSystem
-  /** At most this many bytes are kept in memory at once, over all objects being kept; the others are spooled. */
+  /** Objects up to this many bytes are kept in memory, larger ones spooled. */
   readonly memoryLimit: number
   /** Where spool files go; by default the OS temp dir. */
   readonly directory: Option.Option<string>
@@ -181,20 +161,6 @@ export const make = ({ directory, fileSystem, memoryLimit }: SpoolOptions): Effe
   Effect.gen(function*() {
     const idle: Array<Slot> = []
     let open = true
-    // Bytes of the objects kept in memory now, until their scopes close.
-    let inMemory = 0
-    const reserve = (bytes: number) =>
-      Effect.acquireRelease(
-        Effect.sync(() => {
-          if (inMemory + bytes > memoryLimit) return false
-          inMemory += bytes
-          return true
-        }),
-        (reserved) =>
-          Effect.sync(() => {
-            if (reserved) inMemory -= bytes
-          })
-      )
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         open = false
@@ -238,7 +204,7 @@ export const make = ({ directory, fileSystem, memoryLimit }: SpoolOptions): Effe
     return {
       keeping: (bytes, pass) =>
         Effect.gen(function*() {
-          if (yield* reserve(bytes)) {
+          if (bytes <= memoryLimit) {
             const chunks: Array<Uint8Array> = []
             const value = yield* pass(memoryKeeper(chunks))
             return { value, content: { _tag: "InMemory", bytes, chunks } }
@@ -269,27 +235,21 @@ const closestFit = (slots: ReadonlyArray<Slot>, bytes: number): number | undefin
 
 export class Spool extends Context.Tag("highvolt/Spool")<Spool, {
   /**
-   * Runs `pass` with a keeper for an object of `bytes` bytes — in memory if it fits what the
-   * objects kept at once leave of the memory limit, else in a spool file — held until the `Scope`
-   * closes, and returns what `pass` returned with the kept content. Fails with `SpoolError` when the spool file cannot be created or written.
+   * Runs `pass` with a keeper for an object of `bytes` bytes — in memory up to the memory limit,
+   * else a spool file lent until the `Scope` closes — and returns what `pass` returned with the
+   * kept content. Fails with `SpoolError` when the spool file cannot be created or written.
    */
   readonly keeping: <A, E, R>(
     bytes: number,
     pass: (keeper: Keeper) => Effect.Effect<A, E, R>
   ) => Effect.Effect<Kept<A>, E | SpoolError, R | Scope.Scope>
 }>() {
-  /**
-   * On the node file system, in `TMPDIR` (`/tmp` on Lambda) or the OS temp dir, with the budget
-   * of the function's memory on Lambda (a value Lambda did not set is taken as no function).
-   */
+  /** On the node file system, in `TMPDIR` (`/tmp` on Lambda) or the OS temp dir. */
   static readonly layer: Layer.Layer<Spool> = Layer.scoped(
     Spool,
     Effect.gen(function*() {
       const directory = yield* Config.option(Config.nonEmptyString("TMPDIR")).pipe(Effect.orDie)
-      const memoryMiB = yield* Config.option(Config.integer("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")).pipe(
-        Effect.orElseSucceed(() => Option.none())
-      )
-      return yield* make({ fileSystem: yield* FileSystem.FileSystem, memoryLimit: memoryLimitFor(memoryMiB), directory })
+      return yield* make({ fileSystem: yield* FileSystem.FileSystem, memoryLimit: DefaultMemoryLimit, directory })
     })
   ).pipe(Layer.provide(NodeFileSystem.layer))
 

@@ -214,7 +214,7 @@ resource "aws_lambda_function" "scanner" {
 
     precondition {
       condition     = var.lambda_ephemeral_storage_mb >= var.max_file_size_mb
-      error_message = "lambda_ephemeral_storage_mb must be at least max_file_size_mb: objects that do not fit in memory are spooled to /tmp."
+      error_message = "lambda_ephemeral_storage_mb must be at least max_file_size_mb: objects above 8 MiB are spooled to /tmp."
     }
 
     precondition {

@@ -160,7 +160,7 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "lambda_ephemeral_storage_mb" {
-  description = "Size of /tmp in MB. Objects that do not fit the scanner's in-memory budget (a quarter of the function's memory beyond 128 MiB) are spooled there, so it must be at least max_file_size_mb (512 MB is free)."
+  description = "Size of /tmp in MB. Objects above 8 MiB are spooled there, so it must be at least max_file_size_mb (512 MB is free)."
   type        = number
   default     = 512
 

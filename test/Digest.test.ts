@@ -2,14 +2,14 @@ import { FileSystem } from "@effect/platform"
 import { SystemError } from "@effect/platform/Error"
 import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Cause, Chunk, ConfigProvider, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "effect"
+import { Cause, Chunk, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "effect"
 import fc from "fast-check"
 import { createHash, randomBytes } from "node:crypto"
 import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { BodyLengthMismatch, DefaultHeadBytes, type DigestOptions, digestStream } from "../src/Digest.js"
-import { type Content, contentStream, DefaultMemoryLimit, memoryLimitFor, Spool, SpoolError } from "../src/Spool.js"
+import { type Content, contentStream, DefaultMemoryLimit, Spool, SpoolError } from "../src/Spool.js"
 import { base64Stream } from "../src/Submission.js"
 import { openSpoolFiles } from "./helpers/spoolFiles.js"
 
@@ -302,57 +302,6 @@ describe("digestStream", () => {
         Effect.provide(Spool.test({ memoryLimit: 1000, directory: Option.some(spoolRoot) })),
         Effect.tap(() => Effect.sync(() => expect(spoolsOpen()).toBe(0)))
       ))
-
-    it.live("the memory limit is shared by the objects kept at once, each holding its part until its scope closes", () =>
-      Effect.gen(function*() {
-        const spool = yield* Spool
-        const keep = (bytes: number) =>
-          Effect.map(
-            spool.keeping(bytes, (keeper) => Effect.zipRight(keeper.keep(randomBytes(bytes)) ?? Effect.void, keeper.finish)),
-            (kept) => kept.content._tag
-          )
-        const first = yield* Scope.make()
-        expect(yield* Scope.extend(keep(600), first)).toBe("InMemory")
-        // 400 bytes are left: a 600-byte object goes to the spool, a 400-byte one still fits.
-        const second = yield* Scope.make()
-        expect(yield* Scope.extend(keep(600), second)).toBe("Spooled")
-        expect(yield* Scope.extend(keep(400), second)).toBe("InMemory")
-        expect(yield* Effect.scoped(keep(1))).toBe("Spooled")
-        yield* Scope.close(first, Exit.void)
-        expect(yield* Effect.scoped(keep(600))).toBe("InMemory")
-        yield* Scope.close(second, Exit.void)
-        expect(yield* Effect.scoped(keep(1000))).toBe("InMemory")
-        // A failed pass gives its part back too.
-        const failed = yield* Effect.exit(Effect.scoped(spool.keeping(1000, () => Effect.fail("reset"))))
-        expect(failed).toEqual(Exit.fail("reset"))
-        expect(yield* Effect.scoped(keep(1000))).toBe("InMemory")
-      }).pipe(Effect.provide(Spool.test({ memoryLimit: 1000, directory: Option.some(spoolRoot) }))))
-
-    it("on Lambda the limit is a quarter of the function's memory beyond 128 MiB, never less than outside it", () => {
-      expect(memoryLimitFor(Option.none())).toBe(DefaultMemoryLimit)
-      expect(memoryLimitFor(Option.some(1024))).toBe(224 * MiB)
-      expect(memoryLimitFor(Option.some(10_240))).toBe(2528 * MiB)
-      expect(memoryLimitFor(Option.some(256))).toBe(32 * MiB)
-      expect(memoryLimitFor(Option.some(128))).toBe(DefaultMemoryLimit)
-    })
-
-    it.live("the layer takes the function's memory from AWS_LAMBDA_FUNCTION_MEMORY_SIZE, and ignores a value Lambda would not set", () =>
-      Effect.gen(function*() {
-        const nineMiB = 9 * MiB
-        const tagWith = (env: Record<string, string>) =>
-          Effect.scoped(Effect.gen(function*() {
-            const spool = yield* Spool
-            const kept = yield* spool.keeping(nineMiB, (keeper) => Effect.zipRight(keeper.keep(Buffer.alloc(nineMiB)) ?? Effect.void, keeper.finish))
-            return kept.content._tag
-          })).pipe(
-            Effect.provide(Spool.layer),
-            Effect.withConfigProvider(ConfigProvider.fromJson({ TMPDIR: spoolRoot, ...env }))
-          )
-        expect(yield* tagWith({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256" })).toBe("InMemory")
-        expect(yield* tagWith({})).toBe("Spooled")
-        expect(yield* tagWith({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "lots" })).toBe("Spooled")
-        expect(spoolEntries()).toEqual([])
-      }))
 
     it.live("a file still lent out when the layer closes is closed when its lease ends", () =>
       Effect.gen(function*() {

@@ -2,7 +2,7 @@
  * S3 answers and failures, with the production layers: NoSuchKey / NoSuchVersion (skipped
  * `not-found`), AccessDenied (fails visibly, not retried), SlowDown and 500 (retried),
  * InvalidObjectState (skipped `archived`), SSE-C (skipped `sse-c`), and bodies shorter than
- * their Content-Length on a spooled (> 8 MiB, outside Lambda) object: re-read, never submitted truncated, and
+ * their Content-Length on a spooled (> 8 MiB) object: re-read, never submitted truncated, and
  * the spool file of every broken attempt removed. The CLI reports the same outcomes.
  */
 import { Effect } from "effect"
