@@ -9,9 +9,10 @@
  * - `duplicate`: an object marked known in the emulator (read, digest + spool, query),
  * - `lambdaNew`, `lambdaDuplicate`: the same two scans by the built Lambda bundle's handler, in
  *   plain node started with the flags Lambda's bootstrap gives a 1024 MB function,
- * - `newCold`, `cliSmall`: the CLI's replay, with no warm-up, of a new large object and of a new
- *   1 KiB object alone: the whole process of the first less the second's is issue 14's measure of
- *   a CLI scan (start-up, JIT and the first spool file included);
+ * - `newCold`, `cliSmall`: the shipped CLI (`dist/cli/main.mjs replay`, plain node, as a user runs
+ *   it) replaying a new large object and a new 1 KiB object alone: the whole process of the first
+ *   less the second's is issue 14's measure of a CLI scan (start-up, JIT and the first spool file
+ *   included);
  * - `lambdaSmall`: the bundle's handler with a new 1 KiB object alone (the base of its memory growth);
  * - `read`: the S3 stage alone (GetObject through the production client, drained),
  * - `floorRead`, `floorHashes`: the same GetObject through a bare SDK client, the body drained as a
@@ -31,7 +32,17 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { maxSubmittableBytes } from "../../src/Submission.js"
 import { GiB, KiB, sizeName } from "./bytes.js"
-import { buildBundle, type Counters, type LambdaJobResult, runJob, runLambdaJob, type Stack, startStack } from "./processes.js"
+import {
+  buildBundle,
+  type CliJobResult,
+  type Counters,
+  type LambdaJobResult,
+  runCliJob,
+  runJob,
+  runLambdaJob,
+  type Stack,
+  startStack
+} from "./processes.js"
 import type { JobResult, Tally } from "./scanner.js"
 
 /** The measured object's size: the largest object the scanner submits. */
@@ -50,8 +61,8 @@ export interface GiBRound {
   readonly duplicate: Replay & { readonly submitsDuringScan: number; readonly queriesDuringScan: number }
   readonly lambdaNew: LambdaJobResult
   readonly lambdaDuplicate: LambdaJobResult
-  readonly newCold: Replay
-  readonly cliSmall: Replay
+  readonly newCold: CliJobResult
+  readonly cliSmall: CliJobResult
   readonly lambdaSmall: LambdaJobResult
   readonly read: JobResult<{ kind: "read"; eventsFile: string }>
   readonly floorRead: JobResult<{ kind: "floor"; eventsFile: string; hashes: boolean }>
@@ -126,18 +137,30 @@ const runSuite = async (): Promise<GiBSuite> => {
     let known: Awaited<ReturnType<typeof putObject>> | undefined
     const noWarmup = join(dir, "no-warmup.json")
     writeFileSync(noWarmup, "[]")
-    const replay = async (file: string, want: string, warm = true) => {
-      const warmupFile = warm ? { warmupFile: await warmup(true) } : {}
-      const result = await runJob(stack, { kind: "replay", eventsFile: file, ...warmupFile, concurrency: 1, variant: "scanner" })
+    const replay = async (file: string, want: string) => {
+      const result = await runJob(stack, { kind: "replay", eventsFile: file, warmupFile: await warmup(true), concurrency: 1, variant: "scanner" })
       expectOutcome("CLI scan", result.tally, want)
       return result
     }
+    const shippedCli = async (file: string) => {
+      const result = await runCliJob(stack, file)
+      expectOutcome("shipped CLI scan", result.outcomes.join(","), "submitted")
+      return result
+    }
     const lambda = async (file: string, want: string, warm = true) => {
-      const result = await runLambdaJob(stack, { eventsFile: file, warmupFile: warm ? await warmup(true) : noWarmup, memoryMb: LambdaMemoryMb })
+      const warmupFile = warm ? await warmup(true) : noWarmup
+      const result = await runLambdaJob(stack, { eventsFile: file, warmupFile, memoryMb: LambdaMemoryMb })
       expectOutcome("Lambda scan", result.outcome, want)
       return result
     }
-    const small = async () => (await putObject(stack, dir, KiB, "small")).file
+    // Objects put for one job, removed with the round's.
+    let extras: Array<Awaited<ReturnType<typeof putObject>>> = []
+    const fresh = async (size: number, name: string) => {
+      const object = await putObject(stack, dir, size, name)
+      extras.push(object)
+      return object.file
+    }
+    const small = () => fresh(KiB, "small")
     const floor = async (hashes: boolean) => runJob(stack, { kind: "floor", eventsFile: known!.file, warmupFile: await warmup(false), hashes })
     const jobs: Record<Name, () => Promise<unknown>> = {
       new: () => replay(forCli!.file, "submitted"),
@@ -150,8 +173,8 @@ const runSuite = async (): Promise<GiBSuite> => {
       },
       lambdaNew: () => lambda(forLambda!.file, "submitted"),
       lambdaDuplicate: () => lambda(known!.file, "duplicate"),
-      newCold: () => replay(forCold!.file, "submitted", false),
-      cliSmall: async () => replay(await small(), "submitted", false),
+      newCold: () => shippedCli(forCold!.file),
+      cliSmall: async () => shippedCli(await small()),
       lambdaSmall: async () => lambda(await small(), "submitted", false),
       floorRead: () => floor(false),
       floorHashes: () => floor(true),
@@ -189,7 +212,8 @@ const runSuite = async (): Promise<GiBSuite> => {
         process.stderr.write(`  ${bigName} round ${round + 1}/${rounds}: ${name}… (${((Date.now() - started) / 1000).toFixed(0)} s)\n`)
         r[name] = await jobs[name]()
       }
-      for (const o of [forCli, forLambda, forCold, known]) await stack.remove(o.put)
+      for (const o of [forCli, forLambda, forCold, known, ...extras]) await stack.remove(o.put)
+      extras = []
       results.push(r as unknown as GiBRound)
     }
     return { rounds: results, loadBefore, loadAfter: loadavg()[0]! }

@@ -218,3 +218,55 @@ export const runLambdaJob = (
       resolve({ ...(JSON.parse(line.slice(6)) as Omit<LambdaJobResult, "outcome">), outcome: outcomes.at(-1) ?? "none" })
     })
   })
+
+export const cliPath = join(repoRoot, "dist", "cli", "main.mjs")
+
+export interface CliJobResult {
+  /** The whole CLI process, from its start to its exit. */
+  readonly process: Timing
+  readonly maxRssKiB: number
+  /** The outcomes it printed (`--json`), by name. */
+  readonly outcomes: ReadonlyArray<string>
+}
+
+/**
+ * Replays `eventsFile` with the shipped CLI (`dist/cli/main.mjs replay --json`, built by
+ * `buildBundle`) in plain node, as a user runs it, against the stack; its whole-process CPU
+ * comes from a preloaded reporter (`report-cpu.mjs`). Rejects on a non-zero exit.
+ */
+export const runCliJob = (stack: Stack, eventsFile: string): Promise<CliJobResult> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [
+      "--import",
+      pathToFileURL(join(here, "report-cpu.mjs")).href,
+      cliPath,
+      "replay",
+      eventsFile,
+      "--concurrency",
+      "1",
+      "--json"
+    ], { cwd: repoRoot, env: { ...process.env, ...stack.env, NODE_NO_WARNINGS: "1" }, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => {
+      stdout = (stdout + d.toString()).slice(-100_000)
+    })
+    child.stderr.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-100_000)
+    })
+    child.once("exit", (code, signal) => {
+      const line = stderr.split("\n").find((l) => l.startsWith("BENCH "))
+      if (code !== 0 || line === undefined) {
+        return reject(new Error(`cli exited ${code ?? signal}: ${stderr.slice(-3000)}${stdout.slice(-1000)}`))
+      }
+      const outcomes = stdout.split("\n").flatMap((l) => {
+        try {
+          const outcome = (JSON.parse(l) as { outcome?: unknown }).outcome
+          return typeof outcome === "string" ? [outcome] : []
+        } catch {
+          return []
+        }
+      })
+      resolve({ ...(JSON.parse(line.slice(6)) as Omit<CliJobResult, "outcomes">), outcomes })
+    })
+  })
