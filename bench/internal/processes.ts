@@ -164,6 +164,23 @@ export const lambdaNodeFlags = (memoryMb: number): ReadonlyArray<string> => {
   ]
 }
 
+/** Calls `f` once `child` has exited and closed its output, with the last 100 kB of its stdout and stderr. */
+const onExit = (
+  child: ChildProcess,
+  f: (code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string) => void
+) => {
+  let stdout = ""
+  let stderr = ""
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout = (stdout + d.toString()).slice(-100_000)
+  })
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-100_000)
+  })
+  // "close", not "exit": the last output may still be in the pipes when the process exits.
+  child.once("close", (code, signal) => f(code, signal, stdout, stderr))
+}
+
 export interface LambdaJobResult {
   readonly scan: Timing
   readonly rssBeforeKiB: number
@@ -194,15 +211,7 @@ export const runLambdaJob = (
       env: { ...process.env, ...stack.env, NODE_NO_WARNINGS: "1", AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(job.memoryMb) },
       stdio: ["ignore", "pipe", "pipe"]
     })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => {
-      stdout = (stdout + d.toString()).slice(-100_000)
-    })
-    child.stderr.on("data", (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-100_000)
-    })
-    child.once("exit", (code, signal) => {
+    onExit(child, (code, signal, stdout, stderr) => {
       const line = stdout.split("\n").find((l) => l.startsWith("BENCH "))
       if (code !== 0 || line === undefined) {
         return reject(new Error(`lambda child exited ${code ?? signal}: ${stderr.slice(-3000)}${stdout.slice(-1000)}`))
@@ -246,15 +255,7 @@ export const runCliJob = (stack: Stack, eventsFile: string): Promise<CliJobResul
       "1",
       "--json"
     ], { cwd: repoRoot, env: { ...process.env, ...stack.env, NODE_NO_WARNINGS: "1" }, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => {
-      stdout = (stdout + d.toString()).slice(-100_000)
-    })
-    child.stderr.on("data", (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-100_000)
-    })
-    child.once("exit", (code, signal) => {
+    onExit(child, (code, signal, stdout, stderr) => {
       const line = stderr.split("\n").find((l) => l.startsWith("BENCH "))
       if (code !== 0 || line === undefined) {
         return reject(new Error(`cli exited ${code ?? signal}: ${stderr.slice(-3000)}${stdout.slice(-1000)}`))
