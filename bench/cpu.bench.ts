@@ -49,16 +49,20 @@ const bench: Bench = async () => {
   const submitsOfDuplicates = Math.max(...rs.map((r) => r.duplicate.submitsDuringScan))
   const seconds = (x: Pick) => (median(rs.map((r) => cpuS(x(r)))) * perGiB).toFixed(2)
   const target = (name: string, value: number, limit: number) => ({ name, value, target: `≤ ${limit}`, met: value <= limit })
-  /** The cheapest a new file can be: the read floor with hashes, plus base64 (no request written at all). */
-  const newFloor = median(rs.map((r) => (cpuS(floorHashes(r)) + cpuS(ceiling(r)) - cpuS(hashes(r))) / cpuS(ceiling(r))))
+  // The least a scan can cost on any design that reads the object: the bare compute plus the
+  // cheapest read measured in the round (the scanner's read stage or the bare SDK's), before a
+  // byte is written anywhere.
+  const cheapestRead = (r: (typeof rs)[number]) => Math.min(cpuS(read(r)), cpuS(floorRead(r)))
+  const duplicateFloor = median(rs.map((r) => (cpuS(hashes(r)) + cheapestRead(r)) / cpuS(hashes(r))))
+  const newFloor = median(rs.map((r) => (cpuS(ceiling(r)) + cheapestRead(r)) / cpuS(ceiling(r))))
   return {
     id: "cpu",
     title: `CPU per GiB: scanner process user + sys seconds, scans of ${bigName} scaled to 1 GiB (median of ${rounds} rounds)`,
     rows: [
       row("ceiling: 3 hashes + base64 (node:crypto + Buffer, tight loop)", ceiling),
       row("ceiling: 3 hashes", hashes),
-      row("floor: bare SDK GetObject, body drained (plain Node stream)", floorRead),
-      row("floor: bare SDK GetObject + 3 hashes", floorHashes),
+      row("bare SDK GetObject, body drained ('data' events, nothing else)", floorRead),
+      row("bare SDK GetObject + 3 hashes in the 'data' handler", floorHashes),
       row("shipped CLI, new file: whole process less a 1 KiB scan's", cliWhole),
       row("CLI harness (tsx), new file, warm: read, digest + spool, query, base64, submit", newFile),
       row("CLI harness (tsx), duplicate, warm: read, digest + spool, query", duplicate),
@@ -74,8 +78,8 @@ const bench: Bench = async () => {
       target("CLI harness: duplicate CPU / 3-hash ceiling", ratio(duplicate, hashes), 1.3),
       target("Lambda bundle: duplicate CPU / 3-hash ceiling", ratio(lambdaDuplicate, hashes), 1.3),
       { name: "submits made by a duplicate scan", value: submitsOfDuplicates, target: "= 0", met: submitsOfDuplicates === 0 },
-      { name: "(floor) bare read + 3 hashes / 3-hash ceiling: the least any duplicate can cost", value: ratio(floorHashes, hashes), target: "shown", met: true },
-      { name: "(floor) bare read + 3 hashes + base64 / bare compute: the least any new file can cost, before writing a byte", value: newFloor, target: "shown", met: true }
+      { name: "(floor) 3-hash ceiling + cheapest read / 3-hash ceiling: the least a duplicate can cost", value: duplicateFloor, target: "shown", met: true },
+      { name: "(floor) bare compute + cheapest read / bare compute: the least a new file can cost, before writing a byte", value: newFloor, target: "shown", met: true }
     ],
     notes: [
       "CLI harness: a child process (tsx, bench/internal/scanner.ts) running the CLI's replay (scanItem on the production AppLayer); the local stack runs in another process, " +
@@ -88,13 +92,15 @@ const bench: Bench = async () => {
       `Lambda bundle rows: dist/lambda/index.mjs (built at the start of the rounds) in plain node with the flags Lambda's bootstrap ` +
       `passes to a ${LambdaMemoryMb} MB function (--max-semi-space-size, --max-old-space-size), its handler invoked with one event; ` +
       "what a deployment pays, where the CLI rows run under tsx with a larger heap",
-      "floor rows: the same object through a bare SDK S3Client (the production configuration), the body read in flowing mode with " +
-      "nothing around it: receiving the bytes off a socket (kernel copy, HTTP parsing, Buffers) is a cost the bare-compute ceiling " +
-      "does not count, and no design that reads S3 avoids it",
+      "bare SDK rows: the same object through a bare S3Client (the production configuration, a warm keep-alive connection), the body " +
+      "read in flowing mode with nothing around it; floors: receiving the bytes off a socket (kernel copy, HTTP parsing, Buffers, " +
+      "wake-ups) is a cost the bare-compute ceiling does not count and no design that reads S3 avoids; 'cheapest read' is the lower " +
+      "of the scanner's read stage and the bare SDK read in the round (the bare one is not always cheaper: a reader that is always " +
+      "waiting is woken for every few segments, where the scanner's Stream lets the socket batch up)",
       `objects of ${bigName}, the largest highvolt-server can take (its base64 must fit the 1 GiB body; larger ones are skipped unread), ` +
       "figures scaled to 1 GiB; ceiling rows: item 1's ceiling over as many bytes (a 64 MiB AES-CTR pattern repeated), in the same kind of child process; " +
       "ratios are per round (variants measured in the same round), then the median over rounds; the order of variants rotates each round",
-      `CPU s/GiB: ceiling ${seconds(ceiling)} (3 hashes alone ${seconds(hashes)}); floor read ${seconds(floorRead)}, with hashes ${seconds(floorHashes)}; ` +
+      `CPU s/GiB: ceiling ${seconds(ceiling)} (3 hashes alone ${seconds(hashes)}); bare SDK read ${seconds(floorRead)}, with hashes ${seconds(floorHashes)}; ` +
       `stages alone: S3 read ${seconds(read)}, digest + spool ${seconds(digest)}, upload ${seconds(upload)}; ` +
       `end to end: CLI new ${seconds(newFile)} (whole process less 1 KiB ${seconds(cliWhole)}), duplicate ${seconds(duplicate)}; ` +
       `bundle new ${seconds(lambdaNew)}, duplicate ${seconds(lambdaDuplicate)}`,
