@@ -17,14 +17,22 @@ const bundle: Options = {
   }
 }
 
-/** The Lambda bundle (exported for the cold-start bench, which rebuilds it with a metafile). */
+/**
+ * The Lambda bundle (exported for the cold-start bench, which rebuilds it with a metafile). Split:
+ * what a dynamic `import()` loads (the SDK's credential providers other than the environment's,
+ * which a Lambda never reaches; what the first event needs later) goes into `chunks/`, so the
+ * import parses only what the entry needs. The chunk names hash their content: the build, and so
+ * the zip, stay reproducible.
+ */
 export const lambdaBundle: Options = {
   ...bundle,
   entry: { index: "src/lambda.ts" },
   outDir: "dist/lambda",
   clean: true,
-  // NodeHttpClient drags in undici for layers we do not use (see src/internal/undiciUnused.ts).
+  splitting: true,
   esbuildOptions(options) {
+    options.chunkNames = "chunks/[name]-[hash]"
+    // NodeHttpClient drags in undici for layers we do not use (see src/internal/undiciUnused.ts).
     options.alias = { undici: "./src/internal/undiciUnused.ts" }
   }
 }
