@@ -32,8 +32,9 @@ export const lambdaBundle: Options = {
   splitting: true,
   esbuildOptions(options) {
     options.chunkNames = "chunks/[name]-[hash]"
-    // NodeHttpClient drags in undici for layers we do not use (see src/internal/undiciUnused.ts).
-    options.alias = { undici: "./src/internal/undiciUnused.ts" }
+    // NodeHttpClient drags in undici for layers we do not use (see src/internal/undiciUnused.ts),
+    // Schema fast-check for arbitraries we never build (src/internal/fastCheckUnused.ts).
+    options.alias = { undici: "./src/internal/undiciUnused.ts", "fast-check": "./src/internal/fastCheckUnused.ts" }
   }
 }
 
