@@ -143,18 +143,18 @@ const bench: Bench = async () => {
   const bareCpu: Array<number> = []
   const importCpu: Array<number> = []
   const firstEvents: Array<number> = []
-  const inProcess: Array<{ importMs: number; handlerMs: number }> = []
+  const inProcess: Array<{ importMs: number; handlerMs: number; cpuMs: number }> = []
   const farFirstEvents: Array<number> = []
-  const farInProcess: Array<{ importMs: number; handlerMs: number }> = []
+  const farInProcess: Array<{ importMs: number; handlerMs: number; cpuMs: number }> = []
   const outcomes: Array<string> = []
   try {
     const member = stack.accounts.members[0]!
     /** Imports the bundle and invokes its handler once with the event in `eventFile`. */
-    const firstEvent = (on: Stack, eventFile: string, spawned: Array<number>, inside: Array<{ importMs: number; handlerMs: number }>) => {
+    const firstEvent = (on: Stack, eventFile: string, spawned: Array<number>, inside: Array<{ importMs: number; handlerMs: number; cpuMs: number }>) => {
       const r = run(process.execPath, [join(repoRoot, "bench", "internal", "coldstart-child.mjs"), pathToFileURL(bundlePath).href, eventFile], { ...quiet, ...on.env })
       spawned.push(r.ms)
       const lines = r.stdout.split("\n")
-      const result = JSON.parse(lines.find((l) => l.startsWith("BENCH "))!.slice(6)) as { importMs: number; handlerMs: number; outcome: string }
+      const result = JSON.parse(lines.find((l) => l.startsWith("BENCH "))!.slice(6)) as { importMs: number; handlerMs: number; cpuMs: number; outcome: string }
       inside.push(result)
       const logged = lines.map((l) => /"outcome":"(\w+)"/.exec(l)?.[1]).find((o) => o !== undefined)
       outcomes.push(result.outcome === "ok" ? logged ?? "no outcome logged" : result.outcome)
@@ -217,6 +217,8 @@ const bench: Bench = async () => {
       inProcessRow(`(in process) first event after the import, ${far}`, farInProcess.map((r) => r.handlerMs)),
       cpuRow("CPU time: bare node", bareCpu),
       cpuRow("CPU time: node importing the bundle", importCpu),
+      cpuRow("CPU time: import + first event against the local stack", inProcess.map((r) => r.cpuMs)),
+      cpuRow(`CPU time: import + first event, ${far}`, farInProcess.map((r) => r.cpuMs)),
       bytesRow("what the import parses: index.mjs + its static chunks (bytes)", meta.importBytes),
       bytesRow("bundle dist/lambda/, entry and all chunks (bytes)", bundleBytes),
       bytesRow("dist/lambda.zip (bytes)", zipBytes)

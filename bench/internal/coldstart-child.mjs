@@ -1,7 +1,7 @@
 // Child process of the cold-start section, plain JavaScript so that nothing but Node and the
 // bundle is loaded: imports the built Lambda bundle (argv[2], a file URL) and, with an event file
 // (argv[3]), invokes its handler once against the local stack (the env points at it). Prints
-// one `BENCH {…}` line; the handler's own outcome log line goes to stdout too.
+// one `BENCH {…}` line (with the process's CPU time); the handler's own outcome log line goes to stdout too.
 import { readFileSync } from "node:fs"
 
 const started = performance.now()
@@ -18,5 +18,6 @@ if (process.argv[3] !== undefined) {
   }
 }
 const done = performance.now()
-process.stdout.write(`BENCH ${JSON.stringify({ importMs: imported - started, handlerMs: done - imported, outcome, uptimeMs: process.uptime() * 1000 })}\n`)
+const cpu = process.cpuUsage()
+process.stdout.write(`BENCH ${JSON.stringify({ importMs: imported - started, handlerMs: done - imported, outcome, uptimeMs: process.uptime() * 1000, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`)
 process.exit(0)
