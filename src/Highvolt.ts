@@ -17,6 +17,8 @@ export interface SubmitBody {
   readonly sha256: Sha256
   readonly contentLength: number
   readonly stream: Stream.Stream<Uint8Array, unknown>
+  /** The same bytes as `stream` in one buffer (small bodies): sent instead of running the stream. */
+  readonly whole?: Uint8Array
 }
 
 const QueryAnswer = Schema.Struct({ code: Schema.Literal(200, 404) })
@@ -58,10 +60,12 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
           client,
           HttpClientRequest.post(`${base}/submit`).pipe(
             HttpClientRequest.bearerToken(jwt),
-            HttpClientRequest.bodyStream(body.stream, {
-              contentType: "application/json",
-              contentLength: body.contentLength
-            })
+            body.whole === undefined
+              ? HttpClientRequest.bodyStream(body.stream, {
+                contentType: "application/json",
+                contentLength: body.contentLength
+              })
+              : HttpClientRequest.bodyUint8Array(body.whole, "application/json")
           ),
           { service: "highvolt", operation: "submit", timeout: submitTimeoutMillis(body.contentLength), answerUnused: true }
         )
