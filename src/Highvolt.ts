@@ -43,6 +43,7 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
       yield* auth.current
 
       const queryContext = { service: "highvolt", operation: "query", timeout: "15 seconds" } as const
+      const decodeQueryAnswer = decodeJson(QueryAnswer, queryContext)
       const query = (jwt: Redacted.Redacted<string>, sha256: Sha256) =>
         execute(
           client,
@@ -51,7 +52,7 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
             HttpClientRequest.bodyUnsafeJson({ sha256 })
           ),
           queryContext
-        ).pipe(Effect.flatMap(decodeJson(QueryAnswer, queryContext)), Effect.map((answer) => answer.code === 200))
+        ).pipe(Effect.flatMap(decodeQueryAnswer), Effect.map((answer) => answer.code === 200))
 
       const isKnown = (sha256: Sha256) => auth.call((jwt) => query(jwt, sha256)).pipe(Effect.withSpan("Highvolt.isKnown"))
 
