@@ -2,6 +2,7 @@
 import type { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Duration, Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import { ServiceError, type ServiceName } from "../ServiceError.js"
+import { timeoutFail } from "./timeout.js"
 
 export interface CallContext {
   readonly service: ServiceName
@@ -101,7 +102,7 @@ export const execute = (
 ): Effect.Effect<Answer, ServiceError> => {
   const scrub = scrubberFor(request, context.secrets)
   const bounded = (what: string) =>
-    Effect.timeoutFail({
+    timeoutFail({
       duration: context.timeout,
       onTimeout: () =>
         new ServiceError({
