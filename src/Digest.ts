@@ -158,4 +158,4 @@ export const digestStream = <A, E, E2, R2>(
     const { value, content } = yield* spool.keeping(expected, (keeper) =>
       scan(body, expected, headTarget, options.inspectHead, keeper))
     return { head: value.head, digests: value.digests, content }
-  }).pipe(Effect.withSpan("Digest.digestStream", { attributes: { expectedBytes: options.expectedBytes } }))
+  })

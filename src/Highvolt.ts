@@ -54,7 +54,7 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
           queryContext
         ).pipe(Effect.flatMap(decodeQueryAnswer), Effect.map((answer) => answer.code === 200))
 
-      const isKnown = (sha256: Sha256) => auth.call((jwt) => query(jwt, sha256)).pipe(Effect.withSpan("Highvolt.isKnown"))
+      const isKnown = (sha256: Sha256) => auth.call((jwt) => query(jwt, sha256))
 
       const post = (jwt: Redacted.Redacted<string>, body: SubmitBody) =>
         execute(
@@ -87,7 +87,7 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
               )
             })
           )
-        }).pipe(Effect.withSpan("Highvolt.submit"))
+        })
 
       return { isKnown, submit }
     })

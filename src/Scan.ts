@@ -9,8 +9,9 @@
  * Reading is retried as a whole when S3 breaks off mid-body; every way a scan can end becomes
  * an outcome in `Outcome.settle`, so nothing escapes as an exception.
  *
- * The steps are `Effect.fnUntraced`: `Effect.fn` captures a stack trace on every call for a
- * span, and the application runs untraced (see `AppLayer`).
+ * No spans on the per-event path (here, `Objects.open`, `digestStream`, `Highvolt`): the
+ * application runs untraced (see `AppLayer`), and `Effect.fn` and `Effect.withSpan` still capture
+ * a stack trace on every call. The steps are `Effect.fnUntraced`.
  */
 import { Clock, Effect, ExecutionStrategy, Exit, Option, Scope } from "effect"
 import { DataOrigin } from "./DataOrigin.js"
@@ -57,7 +58,7 @@ export const scanItem = (
         settle(locationOf(item))
       )
     return { ...ended, ms: (yield* Clock.currentTimeMillis) - started, source: options.source ?? "realtime" } as Outcome
-  }).pipe(Effect.withSpan("Scan.scanItem", { attributes: { eventId: item.eventId } }))
+  })
 
 /** One object's scan, from its event to its verdict; skips and failures are typed errors. */
 const scanObject = (event: ObjectCreated) =>
