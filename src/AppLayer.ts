@@ -23,6 +23,16 @@ const configAndHighvolt = Layer.provideMerge(
 
 const aws = Layer.provideMerge(Objects.layer, Credentials.layer)
 
+/**
+ * No tracing: nothing exports spans (there is no tracer but Effect's default, which keeps them
+ * nowhere), yet every span costs CPU, and the HTTP client's spans also put a `traceparent`
+ * header on every JSONAir and highvolt request. Measured on 1000 small events in one process,
+ * alternating: ~0.5–1 ms of CPU per event, of ~10.
+ */
+const untraced = Layer.setTracerEnabled(false)
+
 export const AppLayer = Layer.mergeAll(configAndHighvolt, aws, InFlight.layer, DataOrigin.layer, Spool.layer).pipe(
-  Layer.provide(Environment.layer)
+  Layer.provide(Environment.layer),
+  // Set before the rest is built (the cold start's calls too), and kept for the events.
+  Layer.provideMerge(untraced)
 )

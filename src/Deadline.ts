@@ -5,6 +5,7 @@
  * without every service method requiring it in its environment.
  */
 import { Clock, Duration, Effect, FiberRef, Option, Schema } from "effect"
+import { timeoutFail } from "./internal/timeout.js"
 
 /** Epoch milliseconds by which the current event must have finished, if any. */
 export const currentDeadline: FiberRef.FiberRef<Option.Option<number>> = FiberRef.unsafeMake(Option.none())
@@ -39,7 +40,7 @@ export const within = (budgetMs: number) =>
   Effect.flatMap(Clock.currentTimeMillis, (now) =>
     // No time left: fail before starting, rather than race a zero timer against fast work.
     budgetMs <= 0 ? Effect.fail(new DeadlineExceeded({ budgetMs: 0 })) : self.pipe(
-      Effect.timeoutFail({ duration: Duration.millis(Math.max(0, budgetMs)), onTimeout: () => new DeadlineExceeded({ budgetMs }) }),
+      timeoutFail({ duration: Duration.millis(Math.max(0, budgetMs)), onTimeout: () => new DeadlineExceeded({ budgetMs }) }),
       Effect.locally(currentDeadline, Option.some(now + budgetMs))
     ))
 

@@ -5,10 +5,11 @@
  * download early. Base64 is not computed here: it is produced while the submission body is
  * sent (see `Submission`), so a duplicate costs only hashing.
  */
-import { Chunk, Effect, type Scope, Stream, Schema } from "effect"
+import { Effect, type Scope, type Stream, Schema } from "effect"
 import type { Digests } from "./Domain.js"
 import { Hasher } from "./internal/digest/hasher.js"
 import * as Pool from "./internal/digest/pool.js"
+import { forEachChunk } from "./internal/flowingStream.js"
 import { type Content, type Keeper, Spool, type SpoolError } from "./Spool.js"
 
 /** Default number of leading bytes handed to `inspectHead` (MIME detection reads 1 MiB). */
@@ -118,7 +119,7 @@ const scan = <A, E, E2, R2>(
   return Effect.gen(function*() {
     // An empty head (empty object, or headBytes 0) is inspected before the first pull.
     if (headTarget === 0) yield* inspect
-    yield* Stream.runForEachChunk(body, (chunk) => Effect.suspend(() => from(Chunk.toReadonlyArray(chunk), 0)))
+    yield* forEachChunk(body, (chunks) => Effect.suspend(() => from(chunks, 0)))
     if (received !== expected || !inspected) {
       return yield* new BodyLengthMismatch({ expected, received })
     }
@@ -157,4 +158,4 @@ export const digestStream = <A, E, E2, R2>(
     const { value, content } = yield* spool.keeping(expected, (keeper) =>
       scan(body, expected, headTarget, options.inspectHead, keeper))
     return { head: value.head, digests: value.digests, content }
-  }).pipe(Effect.withSpan("Digest.digestStream", { attributes: { expectedBytes: options.expectedBytes } }))
+  })

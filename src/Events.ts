@@ -7,6 +7,8 @@
  * CloudTrail record, or a CloudTrail log file `{"Records":[…]}`; (2) S3's own EventBridge
  * "Object Created" event; (3) a classic S3 notification `{"Records":[…]}` (and `s3:TestEvent`);
  * (4) an SQS batch whose bodies are any of these; (5) an S3 Batch Operations job (`BatchJob`).
+ *
+ * Untraced (no `Effect.fn`): it runs for every event, and the application runs untraced.
  */
 import { Effect, Either, ParseResult, Predicate, Schema } from "effect"
 import type { BatchJob } from "./BatchJob.js"
@@ -55,7 +57,7 @@ const decodeReplay = decodeWith(ReplayItem, "item")
 
 /** One event of shape 1–3 (CloudTrail via EventBridge, also a bare CloudTrail record or a CloudTrail log file {"Records":[...]} ; native S3 "Object Created"; classic S3 notification Records[]) → its items. */
 export const decodeEvent: (input: unknown, ctx: DecodeContext) => Effect.Effect<ReadonlyArray<EventItem>, InvalidEvent> =
-  Effect.fn("Events.decodeEvent")((input: unknown, ctx: DecodeContext) => decodeOne(input, ctx))
+  (input: unknown, ctx: DecodeContext) => Effect.suspend(() => decodeOne(input, ctx))
 
 export interface SqsMessage {
   readonly messageId: string
@@ -73,7 +75,7 @@ export type Invocation =
  * bad job arguments fail only the tasks concerned; only a bad envelope fails the invocation).
  */
 export const decodeInvocation: (input: unknown, ctx: DecodeContext) => Effect.Effect<Invocation, InvalidEvent> = Effect
-  .fn("Events.decodeInvocation")(function*(input: unknown, ctx: DecodeContext) {
+  .fnUntraced(function*(input: unknown, ctx: DecodeContext) {
     if (isBatchJob(input)) {
       const job = yield* Either.match(decodeBatchJob(input), {
         onLeft: (issue) => Effect.fail(new InvalidEvent({ message: formatIssue(issue, "event"), ...invocationIdOf(input) })),
@@ -120,4 +122,4 @@ const batchTaskIdsOf = (input: unknown): ReadonlyArray<string> =>
 
 /** For the replay CLI: one item of a replay file — any shape above, or an SQS message as `aws sqs receive-message` prints it ({MessageId, Body}), an EventBridge archive/replay record, or a Lambda on-failure destination record ({requestContext, requestPayload, ...}) wrapping one. */
 export const decodeReplayItem: (input: unknown, ctx: DecodeContext) => Effect.Effect<ReadonlyArray<EventItem>, InvalidEvent> =
-  Effect.fn("Events.decodeReplayItem")((input: unknown, ctx: DecodeContext) => decodeReplay(input, ctx))
+  (input: unknown, ctx: DecodeContext) => Effect.suspend(() => decodeReplay(input, ctx))

@@ -17,6 +17,8 @@ export interface SubmitBody {
   readonly sha256: Sha256
   readonly contentLength: number
   readonly stream: Stream.Stream<Uint8Array, unknown>
+  /** The same bytes as `stream` in one buffer (small bodies): sent instead of running the stream. */
+  readonly whole?: Uint8Array
 }
 
 const QueryAnswer = Schema.Struct({ code: Schema.Literal(200, 404) })
@@ -41,6 +43,7 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
       yield* auth.current
 
       const queryContext = { service: "highvolt", operation: "query", timeout: "15 seconds" } as const
+      const decodeQueryAnswer = decodeJson(QueryAnswer, queryContext)
       const query = (jwt: Redacted.Redacted<string>, sha256: Sha256) =>
         execute(
           client,
@@ -49,19 +52,21 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
             HttpClientRequest.bodyUnsafeJson({ sha256 })
           ),
           queryContext
-        ).pipe(Effect.flatMap(decodeJson(QueryAnswer, queryContext)), Effect.map((answer) => answer.code === 200))
+        ).pipe(Effect.flatMap(decodeQueryAnswer), Effect.map((answer) => answer.code === 200))
 
-      const isKnown = (sha256: Sha256) => auth.call((jwt) => query(jwt, sha256)).pipe(Effect.withSpan("Highvolt.isKnown"))
+      const isKnown = (sha256: Sha256) => auth.call((jwt) => query(jwt, sha256))
 
       const post = (jwt: Redacted.Redacted<string>, body: SubmitBody) =>
         execute(
           client,
           HttpClientRequest.post(`${base}/submit`).pipe(
             HttpClientRequest.bearerToken(jwt),
-            HttpClientRequest.bodyStream(body.stream, {
-              contentType: "application/json",
-              contentLength: body.contentLength
-            })
+            body.whole === undefined
+              ? HttpClientRequest.bodyStream(body.stream, {
+                contentType: "application/json",
+                contentLength: body.contentLength
+              })
+              : HttpClientRequest.bodyUint8Array(body.whole, "application/json")
           ),
           { service: "highvolt", operation: "submit", timeout: submitTimeoutMillis(body.contentLength), answerUnused: true }
         )
@@ -82,7 +87,7 @@ export class Highvolt extends Context.Tag("highvolt/Highvolt")<Highvolt, {
               )
             })
           )
-        }).pipe(Effect.withSpan("Highvolt.submit"))
+        })
 
       return { isKnown, submit }
     })

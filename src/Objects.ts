@@ -213,8 +213,7 @@ export const make = (newClient: (config: S3ClientConfig) => S3Api, maxClients = 
                 Effect.zipRight(Effect.sync(() => forgetClients(location.account))),
                 Effect.zipRight(read(location))
               )
-          ),
-          Effect.withSpan("Objects.open", { attributes: { account: location.account, bucket: location.bucket } })
+          )
         )
     }
   })

@@ -50,8 +50,11 @@ export const backoff = <E>(options: BackoffOptions): Schedule.Schedule<Duration.
     Schedule.checkEffect((_, delay) => Deadline.leavesTimeFor(delay))
   )
 
+// Schedules are immutable values (each run keeps its own state): built once, not per call.
+const transient = backoff<unknown>({ base: "200 millis", cap: "10 seconds", retries: 8 })
+
 /** For highvolt /query and /submit, JSONAir config, S3 reads and STS: quick first retries, then patience. */
-export const transientRetry = <E>() => backoff<E>({ base: "200 millis", cap: "10 seconds", retries: 8 })
+export const transientRetry = <E>(): Schedule.Schedule<Duration.Duration, E> => transient
 
 /**
  * For logins: the auth endpoints allow 5 requests per minute per IP (a token every 12 s), so

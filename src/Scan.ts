@@ -8,6 +8,10 @@
  *
  * Reading is retried as a whole when S3 breaks off mid-body; every way a scan can end becomes
  * an outcome in `Outcome.settle`, so nothing escapes as an exception.
+ *
+ * No spans on the per-event path (here, `Objects.open`, `digestStream`, `Highvolt`): the
+ * application runs untraced (see `AppLayer`), and `Effect.fn` and `Effect.withSpan` still capture
+ * a stack trace on every call. The steps are `Effect.fnUntraced`.
  */
 import { Clock, Effect, ExecutionStrategy, Exit, Option, Scope } from "effect"
 import { DataOrigin } from "./DataOrigin.js"
@@ -54,7 +58,7 @@ export const scanItem = (
         settle(locationOf(item))
       )
     return { ...ended, ms: (yield* Clock.currentTimeMillis) - started, source: options.source ?? "realtime" } as Outcome
-  }).pipe(Effect.withSpan("Scan.scanItem", { attributes: { eventId: item.eventId } }))
+  })
 
 /** One object's scan, from its event to its verdict; skips and failures are typed errors. */
 const scanObject = (event: ObjectCreated) =>
@@ -80,7 +84,7 @@ const read = (event: ObjectCreated) =>
   }).pipe(inAttemptScope, Effect.retry(Retry.transientRetry()))
 
 /** Opens the object the event names (its version, when the event gave one). */
-const open = Effect.fn("Scan.open")(function*(event: ObjectCreated) {
+const open = Effect.fnUntraced(function*(event: ObjectCreated) {
   const objects = yield* Objects
   return yield* objects.open({
     account: event.account,
@@ -92,7 +96,7 @@ const open = Effect.fn("Scan.open")(function*(event: ObjectCreated) {
 })
 
 /** Skips what cannot or need not be analyzed, before a byte of it is downloaded. */
-const checkSize = Effect.fn("Scan.checkSize")(function*(opened: OpenedObject) {
+const checkSize = Effect.fnUntraced(function*(opened: OpenedObject) {
   const config = yield* ScannerConfig
   const bytes = opened.contentLength
   // An empty object (a console "folder" marker, a placeholder) holds nothing to analyze, and
@@ -110,7 +114,7 @@ const checkSize = Effect.fn("Scan.checkSize")(function*(opened: OpenedObject) {
  * Reads the body once: the head goes to MIME detection before anything past it is pulled (a
  * disallowed type is never downloaded), and the same pass digests and keeps every byte.
  */
-const detectAndDigest = Effect.fn("Scan.detectAndDigest")(function*(event: ObjectCreated, opened: OpenedObject) {
+const detectAndDigest = Effect.fnUntraced(function*(event: ObjectCreated, opened: OpenedObject) {
   const { content, digests, head: mimetype } = yield* digestStream(opened.body, {
     expectedBytes: opened.contentLength,
     inspectHead: detectMime(opened)
@@ -143,7 +147,7 @@ const detectMime = (opened: OpenedObject) => (head: Uint8Array) =>
  * Asks highvolt-server whether the bytes were already analyzed and submits them if not; events
  * in this container with the same bytes at the same time share one query-and-submit.
  */
-const dedupAndSubmit = Effect.fn("Scan.dedupAndSubmit")(function*(event: ObjectCreated, object: ReadObject) {
+const dedupAndSubmit = Effect.fnUntraced(function*(event: ObjectCreated, object: ReadObject) {
   const highvolt = yield* Highvolt
   const inFlight = yield* InFlight
   return yield* inFlight.once(
@@ -157,7 +161,7 @@ const dedupAndSubmit = Effect.fn("Scan.dedupAndSubmit")(function*(event: ObjectC
 })
 
 /** Sends the object to highvolt-server for analysis. */
-const submit = Effect.fn("Scan.submit")(function*(event: ObjectCreated, object: ReadObject) {
+const submit = Effect.fnUntraced(function*(event: ObjectCreated, object: ReadObject) {
   const highvolt = yield* Highvolt
   const dataOrigin = yield* DataOrigin
   const timestamp = new Date(yield* Clock.currentTimeMillis)

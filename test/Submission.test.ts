@@ -6,7 +6,7 @@ import { digestStream } from "../src/Digest.js"
 import { Spool, SpoolError } from "../src/Spool.js"
 import type { Digests, Md5, Sha1, Sha256 } from "../src/Domain.js"
 import { Base64Encoder, base64Length } from "../src/internal/base64.js"
-import { App, filenameOf, rfc3339, submissionBody, type SubmissionFields } from "../src/Submission.js"
+import { App, filenameOf, rfc3339, submissionBody, type SubmissionFields, WholeBodyMaxBytes } from "../src/Submission.js"
 
 const MiB = 1024 * 1024
 
@@ -70,21 +70,24 @@ const bodyOf = (data: Buffer, memoryLimit: number, fields: (data: Buffer) => Sub
     const body = submissionBody(fields(data), scanned.content)
     const first = yield* collectPieces(body.stream)
     const second = yield* collectPieces(body.stream)
-    return { tag: scanned.content._tag, contentLength: body.contentLength, first, second }
+    return { tag: scanned.content._tag, contentLength: body.contentLength, first, second, whole: body.whole }
   })).pipe(Effect.provide(Spool.test({ memoryLimit })))
 
 describe("submissionBody", () => {
-  for (const size of [0, 1, 2, 3, 4, 100_000, 3 * MiB + 2]) {
+  for (const size of [0, 1, 2, 3, 4, WholeBodyMaxBytes, WholeBodyMaxBytes + 1, 100_000, 3 * MiB + 2]) {
     for (const memoryLimit of [8 * MiB, 1024]) {
       const where = size > memoryLimit ? "spooled" : "in memory"
       it.live(`${size} bytes ${where}: exact JSON, fields in order, file_data decodes, exact Content-Length, streams twice`, () =>
         Effect.gen(function*() {
           const data = randomBytes(size)
-          const { contentLength, first, second, tag } = yield* bodyOf(data, memoryLimit)
+          const { contentLength, first, second, tag, whole } = yield* bodyOf(data, memoryLimit)
           expect(tag).toBe(size > memoryLimit ? "Spooled" : "InMemory")
           const bytes = Buffer.concat(first)
           expect(bytes.length).toBe(contentLength)
           expect(Buffer.concat(second).equals(bytes)).toBe(true)
+          // Small content in memory also comes as one buffer, byte for byte the streamed body.
+          if (tag === "InMemory" && size <= WholeBodyMaxBytes) expect(Buffer.from(whole!).equals(bytes)).toBe(true)
+          else expect(whole).toBeUndefined()
 
           const json = JSON.parse(bytes.toString("utf8"))
           expect(Object.keys(json)).toEqual(fieldOrder)
@@ -138,6 +141,7 @@ describe("submissionBody", () => {
             const result = await Effect.runPromise(bodyOf(data, spool ? 100 : MiB, fields))
             const text = Buffer.concat(result.first)
             expect(text.length).toBe(result.contentLength)
+            if (!spool) expect(Buffer.from(result.whole!).equals(text)).toBe(true)
             const json = JSON.parse(text.toString("utf8"))
             expect(Object.keys(json)).toEqual(fieldOrder)
             expect(json.mimetype).toBe(strings.mimetype)

@@ -27,6 +27,8 @@ export interface Counters {
   }
   readonly s3: { readonly requests: number; readonly byAction: Record<string, number> }
   readonly secretsManager: { readonly getSecretValue: number }
+  /** The stack process's own CPU time so far (µs, `process.cpuUsage`). */
+  readonly cpu: { readonly user: number; readonly system: number }
 }
 
 export interface Stack {
@@ -37,6 +39,9 @@ export interface Stack {
   readonly markKnown: (sha256: string) => Promise<void>
   readonly counters: () => Promise<Counters>
   readonly remove: (put: PutResult) => Promise<void>
+  /** With BENCH_PROFILE_DIR set, CPU-profiles the stack process between the two calls (`<dir>/<name>.cpuprofile`). */
+  readonly profileStart: () => Promise<void>
+  readonly profileStop: (name: string) => Promise<void>
   readonly stop: () => Promise<void>
 }
 
@@ -50,7 +55,11 @@ const tsxNode = (script: string, args: ReadonlyArray<string>, nodeFlags: Readonl
 /** Starts the local stack in a child process; `stop` ends it (s3rver's files are removed). */
 export const startStack = (options: StackOptions = {}): Promise<Stack> =>
   new Promise((resolve, reject) => {
-    const child: ChildProcess = tsxNode("stack.ts", [JSON.stringify(options)], ["--max-old-space-size=2048"])
+    const child: ChildProcess = tsxNode("stack.ts", [JSON.stringify(options)], [
+      "--max-old-space-size=2048",
+      // e.g. BENCH_STACK_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the emulators
+      ...(process.env["BENCH_STACK_FLAGS"] ?? "").split(" ").filter((f) => f !== "")
+    ])
     let stderr = ""
     child.stderr!.on("data", (d: Buffer) => {
       stderr += d.toString()
@@ -81,6 +90,8 @@ export const startStack = (options: StackOptions = {}): Promise<Stack> =>
           markKnown: (sha256) => call({ cmd: "markKnown", sha256 }),
           counters: () => call({ cmd: "counters" }),
           remove: (put) => call({ cmd: "delete", bucket: put.bucket, key: put.key }),
+          profileStart: () => call({ cmd: "profileStart" }),
+          profileStop: (name) => call({ cmd: "profileStop", name }),
           stop: () => {
             child.stdin!.end()
             return exited

@@ -10,6 +10,9 @@
  */
 import { Effect, Exit, Scope } from "effect"
 import { createHash } from "node:crypto"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
+import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { Readable } from "node:stream"
 import { cloudTrail } from "../../emulators/EventFactory.js"
@@ -55,6 +58,7 @@ export interface PutResult {
 }
 
 const options = JSON.parse(process.argv[2] ?? "{}") as StackOptions
+const profiler = new Session()
 const send = (message: unknown) => process.stdout.write(JSON.stringify(message) + "\n")
 
 const main = async () => {
@@ -104,7 +108,9 @@ const main = async () => {
       jsonair: stack.jsonair.counters,
       highvolt: stack.highvolt.counters,
       s3: stack.s3.counters,
-      secretsManager: stack.secretsManager.counters
+      secretsManager: stack.secretsManager.counters,
+      // This process's CPU so far (every emulator and their checks): a benchmark takes the difference.
+      cpu: process.cpuUsage()
     }))
 
   const handle = async (command: Record<string, unknown>): Promise<unknown> => {
@@ -128,6 +134,25 @@ const main = async () => {
         return null
       case "counters":
         return counters()
+      case "profileStart": {
+        // With BENCH_PROFILE_DIR set: CPU-profiles the emulators until profileStop (to find
+        // where a figure comes from, not part of a normal run).
+        if (process.env["BENCH_PROFILE_DIR"] === undefined) return null
+        profiler.connect()
+        await profiler.post("Profiler.enable")
+        await profiler.post("Profiler.setSamplingInterval", { interval: 500 })
+        await profiler.post("Profiler.start")
+        return null
+      }
+      case "profileStop": {
+        const dir = process.env["BENCH_PROFILE_DIR"]
+        if (dir === undefined) return null
+        const { profile } = await profiler.post("Profiler.stop")
+        mkdirSync(dir, { recursive: true })
+        writeFileSync(join(dir, `${String(command["name"] ?? "stack")}.cpuprofile`), JSON.stringify(profile))
+        profiler.disconnect()
+        return null
+      }
       case "delete":
         await Effect.runPromise(stack.deleteObject(command["bucket"] as string, command["key"] as string))
         return null

@@ -24,6 +24,8 @@ declare module "s3rver" {
     readonly httpServer: Server | undefined
     /** Its winston logger. */
     readonly logger: { silent: boolean }
+    /** Koa's middleware, in order (composed when `run` starts listening); the first is its request logger. */
+    readonly middleware: Array<(...args: Array<unknown>) => unknown>
   }
 
   export default S3rver

@@ -2,6 +2,7 @@
 import type { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Duration, Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import { ServiceError, type ServiceName } from "../ServiceError.js"
+import { timeoutFail } from "./timeout.js"
 
 export interface CallContext {
   readonly service: ServiceName
@@ -101,7 +102,7 @@ export const execute = (
 ): Effect.Effect<Answer, ServiceError> => {
   const scrub = scrubberFor(request, context.secrets)
   const bounded = (what: string) =>
-    Effect.timeoutFail({
+    timeoutFail({
       duration: context.timeout,
       onTimeout: () =>
         new ServiceError({
@@ -160,9 +161,10 @@ const issuePaths = (error: ParseResult.ParseError): string => {
 export const decodeJson = <A, I>(
   schema: Schema.Schema<A, I>,
   context: Pick<CallContext, "service" | "operation">
-) =>
-(answer: Answer): Effect.Effect<A, ServiceError> =>
-  Schema.decodeUnknown(Schema.parseJson(schema))(answer.text).pipe(
+) => {
+  const decode = jsonDecoderOf(schema)
+  return (answer: Answer): Effect.Effect<A, ServiceError> =>
+    decode(answer.text).pipe(
     Effect.mapError((error) =>
       new ServiceError({
         service: context.service,
@@ -172,3 +174,15 @@ export const decodeJson = <A, I>(
       })
     )
   )
+}
+
+/** One decoder per schema: `parseJson` builds new schema classes, and a decoder compiles them, on every call. */
+const jsonDecoders = new WeakMap<object, (text: string) => Effect.Effect<unknown, ParseResult.ParseError>>()
+const jsonDecoderOf = <A, I>(schema: Schema.Schema<A, I>): (text: string) => Effect.Effect<A, ParseResult.ParseError> => {
+  let decoder = jsonDecoders.get(schema)
+  if (decoder === undefined) {
+    decoder = Schema.decodeUnknown(Schema.parseJson(schema as Schema.Schema<unknown, unknown>))
+    jsonDecoders.set(schema, decoder)
+  }
+  return decoder as (text: string) => Effect.Effect<A, ParseResult.ParseError>
+}

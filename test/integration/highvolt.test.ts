@@ -61,6 +61,21 @@ describe("connections to highvolt-server", () => {
   })
 })
 
+describe("what highvolt-server receives", () => {
+  it("no trace headers: the application runs untraced (its spans would go nowhere)", async () => {
+    const app = local.container()
+    const seeded = await seed("untraced", 2)
+    await invokeAll(app, seeded)
+    expectAllSubmitted(app, seeded)
+    const hashes = new Set(seeded.map((s) => s.hash))
+    const ours = local.stack.highvolt.requests.filter((r) =>
+      r.path.endsWith("/auth/token") || [...hashes].some((h) => r.body?.includes(h) ?? false) || r.path.endsWith("/submit")
+    )
+    expect(ours.length).toBeGreaterThanOrEqual(4)
+    expect(ours.filter((r) => r.headers["traceparent"] !== undefined || r.headers["b3"] !== undefined)).toEqual([])
+  })
+})
+
 describe("highvolt-server under pressure", () => {
   it("503 ×3, then success: one event, four submits of the same body, backing off between them", async () => {
     const app = local.container()
