@@ -239,8 +239,8 @@ const bench: Bench = async () => {
       `bundle ${(bundleBytes / 1e6).toFixed(2)} MB in ${meta.files} files, of which the import parses ${(meta.importBytes / 1e6).toFixed(2)} MB in ${meta.importFiles}; zip ${(zipBytes / 1e6).toFixed(2)} MB; npm run build took ${(buildMs / 1000).toFixed(1)} s`,
       "largest contributors to what the import parses (esbuild metafile, bytes in output): " +
       meta.top.map((t) => `${t.name} ${(t.bytes / 1e3).toFixed(0)} kB (${(t.bytes / meta.importBytes * 100).toFixed(0)}%)`).join(", "),
-      "left to dynamic import(), each chunk by what it adds and its largest package (the S3 client and MIME detection load as the first event's layer build starts; " +
-      "the SDK's other credential providers never load on Lambda): " +
+      "left to dynamic import(), each chunk by what it adds and its largest package (what the AWS SDK itself imports on demand: " +
+      "the credential providers other than the environment's never load on Lambda): " +
       meta.lazy.map((l) => `${l.top} ${(l.bytes / 1e3).toFixed(0)} kB`).join(", "),
       "first event: a new 1 KiB object in a member account (so AssumeRole is part of it); the stack runs in another process; " +
       `with round trips, every call of the scanner (STS, Secrets Manager, JSONAir, highvolt, S3) goes through a proxy that holds each new connection ${RoundTrips.connectMs} ms and each answer ${RoundTrips.rttMs} ms; ` +

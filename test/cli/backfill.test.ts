@@ -165,7 +165,13 @@ describe("highvolt-s3 backfill --direct", () => {
     const after = outcomesOf(second)
     const firstKeys = new Set(before.map(where))
     expect(after.filter((o) => firstKeys.has(where(o)))).toEqual([])
-    expect([...before, ...after].map(where).sort()).toEqual(objects.map(where).sort())
+    const printed = [...before, ...after].map(where)
+    expect(new Set(printed).size).toBe(printed.length)
+    // A line is printed only once the checkpoint covering it is on disk (else a kill could have a
+    // key scanned twice), so a SIGKILL between that write and its lines loses the lines, never the
+    // scans: a few keys (what one group commit covered) may be printed by neither run.
+    const unprinted = objects.map(where).filter((key) => !printed.includes(key))
+    expect(unprinted.length).toBeLessThanOrEqual(8)
     const accepted = acceptedOf(objects)
     expect(accepted.size).toBe(objects.length)
     expect([...accepted.entries()].filter(([, n]) => n !== 1)).toEqual([])
