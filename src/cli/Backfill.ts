@@ -37,8 +37,13 @@ export interface BackfillOptions {
   /** How long one object may take, as a Lambda timeout would bound it. */
   readonly objectBudgetMs: number
   readonly checkpoint: Checkpoint
-  /** Called once per object (and per listing that failed), after the checkpoint recorded it. */
-  readonly onOutcome: (outcome: Outcome) => Effect.Effect<void>
+  /**
+   * Called with the outcomes one checkpoint write covered, right after it and all in one call,
+   * so that a report written in one go is never cut between a write and the lines it covers: a
+   * kill then loses none of them (the next run passes over what the checkpoint holds). A listing
+   * that failed is reported alone.
+   */
+  readonly onOutcomes: (outcomes: ReadonlyArray<Outcome>) => Effect.Effect<void>
   readonly progress: TransferProgress
 }
 
@@ -139,31 +144,40 @@ export const runDirect = (
 ) =>
   Effect.gen(function*() {
     const { checkpoint, progress } = options
-    // One write at a time; whoever writes saves every outcome recorded until then (a group commit).
+    // One write at a time; whoever writes saves every outcome recorded until then (a group
+    // commit) and reports them, all at once, after the write.
     const writer = yield* Effect.makeSemaphore(1)
     let recorded = 0
     let saved = 0
-    const persist = Effect.suspend(() => {
+    const unreported: Array<Outcome> = []
+    const persist = (outcomes: ReadonlyArray<Outcome>) => Effect.suspend(() => {
+      unreported.push(...outcomes)
       const mine = ++recorded
       return writer.withPermits(1)(Effect.suspend(() => {
         if (saved >= mine) return Effect.void
         const upTo = recorded
-        return Effect.tap(checkpoint.save(), () => Effect.sync(() => (saved = upTo)))
+        // Recorded before the snapshot `save` takes at once: the write covers every one of them.
+        const covered = unreported.splice(0)
+        return checkpoint.save().pipe(
+          // Not saved: they wait for the next write, which whoever comes next attempts.
+          Effect.tapError(() => Effect.sync(() => unreported.unshift(...covered))),
+          Effect.tap(() => Effect.sync(() => (saved = upTo))),
+          Effect.zipRight(covered.length > 0 ? options.onOutcomes(covered) : Effect.void)
+        )
       }))
     })
 
     const scan = (work: Work) =>
       Effect.gen(function*() {
-        if (work._tag === "Failed") return yield* options.onOutcome(work.outcome)
+        if (work._tag === "Failed") return yield* options.onOutcomes([work.outcome])
         const key = work._tag === "Listed" ? work.object.key : work.key
         const now = yield* Clock.currentTimeMillis
         const outcome = yield* scanItem(eventOf(work.where, key, work._tag === "Listed" ? work.object : undefined), { deadline: now + options.objectBudgetMs, source: "backfill" })
         const failure = outcome.outcome === "failed" ? `${outcome.error.tag}: ${outcome.error.message}` : undefined
         if (work._tag === "Listed") work.tracker.settle(key, failure)
         else work.tracker.retried(key, failure)
-        yield* persist
         yield* progress.advance(1, work._tag === "Listed" ? work.object.size : outcome.bytes ?? 0)
-        yield* options.onOutcome(outcome)
+        yield* persist([outcome])
       })
 
     yield* Stream.fromIterable(buckets).pipe(
@@ -174,7 +188,7 @@ export const runDirect = (
       Stream.runDrain
     )
     // Buckets found empty (or finished by their last listing) are recorded as complete too.
-    yield* persist
+    yield* persist([])
   }).pipe(Effect.withSpan("Backfill.runDirect"))
 
 /** What `--dry-run` reports of one bucket: what a run would scan now (the checkpoint honoured). */

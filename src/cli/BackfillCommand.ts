@@ -154,7 +154,12 @@ const direct = (parsed: Parsed, target: BackfillTarget, checkpoint: Checkpoint.C
       concurrency: parsed.concurrency,
       objectBudgetMs: parsed.timeout * 1000,
       checkpoint,
-      onOutcome: report,
+      // One write for all the outcomes of a checkpoint write (see `onOutcomes`).
+      onOutcomes: (outcomes) =>
+        Effect.zipRight(
+          Effect.sync(() => outcomes.forEach(counted.add)),
+          parsed.json ? Console.log(outcomes.map((o) => JSON.stringify(o)).join("\n")) : Effect.void
+        ),
       progress
     }).pipe(Effect.ensuring(progress.finish))
     const left = checkpoint.failures()

@@ -135,11 +135,12 @@ const backfillMembers = (stack: LocalStack.LocalStackHandle) =>
       objectBudgetMs: 60_000,
       checkpoint,
       progress: transferProgress(false),
-      onOutcome: (o) =>
-        Effect.zipRight(
-          Effect.sync(() => counted.add(o)),
-          Console.log(`  ${o.outcome.padEnd(9)} ${o.outcome === "skipped" ? o.reason.padEnd(19) : "".padEnd(19)} s3://${o.bucket ?? "?"}/${o.key ?? "?"}`)
-        )
+      onOutcomes: (outcomes) =>
+        Effect.forEach(outcomes, (o) =>
+          Effect.zipRight(
+            Effect.sync(() => counted.add(o)),
+            Console.log(`  ${o.outcome.padEnd(9)} ${o.outcome === "skipped" ? o.reason.padEnd(19) : "".padEnd(19)} s3://${o.bucket ?? "?"}/${o.key ?? "?"}`)
+          ), { discard: true })
     })
     return counted
   }).pipe(Effect.scoped)
