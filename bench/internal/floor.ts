@@ -5,10 +5,10 @@
  * - `floorReader`: one event's object through a bare SDK `S3Client` (the production client
  *   configuration), its body read as a plain Node stream and, with `hashes`, fed to the three
  *   hashes: what reading a body off a socket costs whatever the design.
- * - `bareEvent`: a small event's whole work done that way: the bare read and hashes, then
+ * - `bareEvents`: a small event's whole work done that way: the bare read and hashes, then
  *   highvolt's query and submit as plain `node:http` requests on one keep-alive agent, with the
  *   production body builder (`submissionBody`). No MIME detection, no Effect, no retries, no
- *   timeouts, no error handling: only what every design has to pay.
+ *   timeouts, no outcomes (an answer other than 200 ends the job): only what every design pays.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3"
 import { Option, Redacted } from "effect"
